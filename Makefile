@@ -1,0 +1,45 @@
+# MarketFlow: `make demo` and `make test` bootstrap .venv from requirements.lock on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
+
+.PHONY: help install demo test lint format lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+install: $(STAMP)  ## create .venv from requirements.lock
+
+demo: $(STAMP)  ## run the whole pipeline offline on the bundled dataset (DuckDB + local files)
+	$(BIN)/marketflow demo
+
+test: $(STAMP)  ## ruff, then every test
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)  ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: $(STAMP)  ## re-pin requirements.lock from pyproject.toml's direct dependencies
+	$(PIP) install -e '.[demo,dev]'
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+clean:  ## remove everything the pipeline and the tests regenerate
+	rm -rf data .cache logs .pytest_cache .ruff_cache test-artifacts

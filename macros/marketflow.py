@@ -1,0 +1,68 @@
+"""Macros shared by the models: settings from config.yaml's `variables: marketflow:` block and
+the warm-up window that lets incremental models compute windows exactly."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlmesh import macro
+from sqlmesh.core.macros import MacroEvaluator
+
+# Rows an incremental model reads before its interval so that every window indicator (the
+# longest is 252 sessions) sees its whole window: 730 calendar days hold 500 sessions, so a
+# ticker may miss up to 248 sessions of the year before and still be computed exactly.
+WARMUP_DAYS = 730
+
+
+def _settings(evaluator: MacroEvaluator) -> dict:
+    return evaluator.var("marketflow") or {}
+
+
+@macro()
+def exchange_tz(evaluator: MacroEvaluator) -> exp.Expression:
+    """The exchange's time zone: session dates are dates in this zone."""
+    zone = _settings(evaluator).get("exchange", {}).get("timezone", "America/New_York")
+    return exp.Literal.string(zone)
+
+
+@macro()
+def dividend_multiplier(
+    evaluator: MacroEvaluator,
+    cash: exp.Expression,
+    prev_close: exp.Expression,
+    ex_close: exp.Expression,
+) -> exp.Expression:
+    """What a dividend multiplies earlier prices by, per adjustment.dividend_method:
+    prev_close (Yahoo, CRSP): 1 - D / close of the session before the ex-date;
+    ex_close (Quandl WIKI): close(ex) / (close(ex) + D).
+    Chosen here rather than with a CASE on a constant, which sqlglot's simplifier mangles."""
+    method = _settings(evaluator).get("adjustment", {}).get("dividend_method", "prev_close")
+    if method == "ex_close":
+        return exp.Div(
+            this=ex_close, expression=exp.paren(exp.Add(this=ex_close.copy(), expression=cash))
+        )
+    return exp.Sub(this=exp.Literal.number(1), expression=exp.Div(this=cash, expression=prev_close))
+
+
+@macro()
+def session_date(evaluator: MacroEvaluator, ts: exp.Expression) -> exp.Expression:
+    """The date of a UTC timestamp in the exchange's zone."""
+    local = exp.AtTimeZone(this=ts, zone=exchange_tz(evaluator))
+    return exp.cast(local, exp.DataType.build("date"))
+
+
+@macro()
+def warmup_start(evaluator: MacroEvaluator, start: exp.Expression) -> exp.Expression:
+    """The first date an incremental model must read to compute its interval exactly."""
+    return exp.Sub(
+        this=exp.cast(start, exp.DataType.build("date")),
+        expression=exp.Interval(this=exp.Literal.string(str(WARMUP_DAYS)), unit=exp.var("DAY")),
+    )
+
+
+@macro()
+def is_missing(evaluator: MacroEvaluator, value: exp.Expression) -> exp.Expression:
+    """NULL or NaN, on every engine (DuckDB and PostgreSQL both say NaN = NaN)."""
+    nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.build("double"))
+    return exp.or_(
+        exp.Is(this=value.copy(), expression=exp.null()), exp.EQ(this=value, expression=nan)
+    )

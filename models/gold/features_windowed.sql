@@ -1,0 +1,70 @@
+MODEL (
+  name gold.features_windowed,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column session_date
+  ),
+  cron '@daily',
+  grain (ticker, session_date),
+  description 'Window indicators on forward-adjusted (continuous) prices, which no later corporate action changes; gold.daily_features scales the price-valued ones to adjusted prices. Each interval reads @warmup_start rows before it, so windows are exact.',
+  audits (
+    unique_combination_of_columns(columns := (ticker, session_date)),
+    not_null(columns := (ticker, session_date, close_continuous))
+  )
+);
+
+WITH bars AS (
+  SELECT
+    ticker,
+    session_date,
+    close * continuous_factor AS close_c,
+    high * continuous_factor AS high_c,
+    low * continuous_factor AS low_c
+  FROM silver.bars_daily
+  WHERE session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
+), returns AS (
+  SELECT
+    *,
+    close_c / LAG(close_c) OVER by_ticker - 1 AS return_1d,
+    LN(close_c / LAG(close_c) OVER by_ticker) AS log_return_1d
+  FROM bars
+  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
+), windows AS (
+  SELECT
+    ticker,
+    session_date,
+    close_c,
+    (high_c + low_c + close_c) / 3 AS typical_c,
+    return_1d,
+    log_return_1d,
+    CASE WHEN COUNT(*) OVER w20 = 20 THEN AVG(close_c) OVER w20 END AS sma_20,
+    CASE WHEN COUNT(*) OVER w50 = 50 THEN AVG(close_c) OVER w50 END AS sma_50,
+    CASE WHEN COUNT(*) OVER w200 = 200 THEN AVG(close_c) OVER w200 END AS sma_200,
+    CASE WHEN COUNT(*) OVER w20 = 20 THEN STDDEV_POP(close_c) OVER w20 END AS std_20,
+    CASE WHEN COUNT(log_return_1d) OVER w20 = 20 THEN STDDEV_SAMP(log_return_1d) OVER w20 * SQRT(252) END AS volatility_20d,
+    CASE WHEN COUNT(*) OVER w252 = 252 THEN MAX(high_c) OVER w252 END AS high_52w,
+    CASE WHEN COUNT(*) OVER w252 = 252 THEN MIN(low_c) OVER w252 END AS low_52w
+  FROM returns
+  WINDOW
+    w20 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW),
+    w50 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 49 PRECEDING AND CURRENT ROW),
+    w200 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 199 PRECEDING AND CURRENT ROW),
+    w252 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 251 PRECEDING AND CURRENT ROW)
+)
+SELECT
+  ticker, -- Ticker symbol
+  session_date, -- Session
+  close_c AS close_continuous, -- Forward-adjusted close
+  typical_c AS typical_continuous, -- (high + low + close) / 3, forward-adjusted
+  return_1d, -- close / previous close - 1
+  log_return_1d, -- ln(close / previous close)
+  sma_20, -- Mean of the last 20 closes (continuous)
+  sma_50, -- Mean of the last 50 closes (continuous)
+  sma_200, -- Mean of the last 200 closes (continuous)
+  sma_20 + 2 * std_20 AS bb_upper, -- sma_20 + 2 population standard deviations (continuous)
+  sma_20 AS bb_middle, -- sma_20 (continuous)
+  sma_20 - 2 * std_20 AS bb_lower, -- sma_20 - 2 population standard deviations (continuous)
+  volatility_20d, -- Sample std of the last 20 log returns * sqrt(252)
+  high_52w, -- Highest high of the last 252 sessions (continuous)
+  low_52w -- Lowest low of the last 252 sessions (continuous)
+FROM windows
+WHERE session_date BETWEEN @start_ds AND @end_ds

@@ -1,0 +1,67 @@
+MODEL (
+  name silver.bars_daily_checked,
+  kind VIEW,
+  grain (ticker, ts),
+  description 'Every daily bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when it is good). Feeds silver.bars_daily_clean and silver.quarantine, so the rules live in one place.'
+);
+
+WITH splits_after AS (
+  -- Yahoo-style bars are divided by every split between the bar and the fetch: undo that.
+  SELECT b.ticker, b.ts, EXP(SUM(LN(s.value))) AS factor
+  FROM bronze.bars AS b
+  JOIN silver.corporate_actions AS s
+    ON s.ticker = b.ticker
+    AND s.action = 'split'
+    AND s.ex_date > @session_date(b.ts)
+    AND s.ex_date <= @session_date(b.fetched_at)
+  WHERE b.interval = '1d' AND b.price_basis = 'split_adjusted'
+  GROUP BY b.ticker, b.ts
+), as_traded AS (
+  SELECT
+    b.ticker,
+    b.ts,
+    @session_date(b.ts) AS session_date,
+    b.open * COALESCE(f.factor, 1.0) AS open,
+    b.high * COALESCE(f.factor, 1.0) AS high,
+    b.low * COALESCE(f.factor, 1.0) AS low,
+    b.close * COALESCE(f.factor, 1.0) AS close,
+    b.volume / COALESCE(f.factor, 1.0) AS volume,
+    b.provider_adj_close,
+    b.source,
+    b.load_id
+  FROM bronze.bars AS b
+  LEFT JOIN splits_after AS f
+    ON f.ticker = b.ticker AND f.ts = b.ts
+  WHERE b.interval = '1d'
+), ranked AS (
+  SELECT
+    t.*,
+    s.session_date IS NOT NULL AS is_session,
+    ROW_NUMBER() OVER (PARTITION BY t.ticker, t.session_date ORDER BY t.load_id DESC, t.ts DESC) AS copy_rank
+  FROM as_traded AS t
+  LEFT JOIN silver.sessions AS s
+    ON s.session_date = t.session_date
+)
+SELECT
+  ticker, -- Ticker symbol
+  ts, -- Bar timestamp (UTC) as the provider keyed it
+  session_date, -- Date of the bar in the exchange's zone
+  open, -- Open, as traded
+  high, -- High, as traded
+  low, -- Low, as traded
+  close, -- Close, as traded
+  volume, -- Shares traded
+  provider_adj_close, -- The provider's own adjusted close, for comparison
+  source, -- Provider
+  load_id, -- Raw landing the bar came from
+  CASE
+    WHEN @is_missing(open) OR @is_missing(high) OR @is_missing(low) OR @is_missing(close) THEN 'missing price'
+    WHEN open <= 0 OR high <= 0 OR low <= 0 OR close <= 0 THEN 'non-positive price'
+    WHEN high < low THEN 'high below low'
+    WHEN open < low OR open > high THEN 'open outside low-high'
+    WHEN close < low OR close > high THEN 'close outside low-high'
+    WHEN @is_missing(volume) OR volume < 0 THEN 'negative or missing volume'
+    WHEN NOT is_session THEN 'not a session'
+    WHEN copy_rank > 1 THEN 'duplicate session bar'
+  END AS reject_reason -- Why the bar is quarantined; NULL for a good bar
+FROM ranked

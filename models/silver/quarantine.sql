@@ -1,0 +1,29 @@
+MODEL (
+  name silver.quarantine,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column bar_date
+  ),
+  cron '@daily',
+  grain (ticker, interval, ts, reason),
+  description 'Every bar silver refused, with its values, the reason and the landing it came from. Good bars of the same ticker still flow.',
+  audits (
+    not_null(columns := (ticker, interval, ts, reason))
+  )
+);
+
+SELECT
+  ticker, -- Ticker symbol
+  '1d' AS interval, -- Bar interval
+  ts, -- Bar timestamp (UTC)
+  session_date AS bar_date, -- Date of the bar in the exchange's zone
+  reject_reason AS reason, -- Why it was refused
+  open, -- Rejected open (as traded)
+  high, -- Rejected high
+  low, -- Rejected low
+  close, -- Rejected close
+  volume, -- Rejected volume
+  source, -- Provider
+  load_id -- Raw landing it came from
+FROM silver.bars_daily_checked
+WHERE reject_reason IS NOT NULL
+  AND session_date BETWEEN @start_ds AND @end_ds

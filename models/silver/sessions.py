@@ -1,0 +1,47 @@
+"""silver.sessions: the exchange calendar (pandas-market-calendars), early closes included."""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import date, datetime
+
+import pandas as pd
+from sqlglot import exp
+from sqlmesh import ExecutionContext, model
+from sqlmesh.core.model.kind import ModelKindName
+
+from pipelines.calendar import sessions_between
+
+
+@model(
+    "silver.sessions",
+    kind=dict(name=ModelKindName.FULL),
+    cron="@daily",
+    grain=["session_date"],
+    description="Every session of the configured exchange from the model start to the end of "
+    "next year, with its open and close in UTC; rebuilt daily.",
+    columns={
+        "session_date": "date",
+        "market_open": "timestamptz",
+        "market_close": "timestamptz",
+        "early_close": "boolean",
+    },
+    column_descriptions={
+        "session_date": "Trading day, as a date in the exchange's time zone",
+        "market_open": "Regular-session open (UTC)",
+        "market_close": "Regular-session close (UTC); earlier on early-close days",
+        "early_close": "True when the session closes before the regular time",
+    },
+    audits=[("unique_values", {"columns": [exp.column("session_date")]})],
+)
+def execute(
+    context: ExecutionContext,
+    start: datetime,
+    end: datetime,
+    execution_time: datetime,
+    **kwargs: t.Any,
+) -> pd.DataFrame:
+    settings = context.var("marketflow") or {}
+    calendar = settings.get("exchange", {}).get("calendar", "XNYS")
+    last = date(max(execution_time.year, end.year) + 1, 12, 31)
+    return sessions_between(calendar, date(1990, 1, 1), last)

@@ -1,0 +1,262 @@
+"""Bronze: merge every committed raw landing that bronze has not seen into the warehouse.
+
+A dlt pipeline upserts bronze.bars and bronze.corporate_actions on their keys and records each
+landing in bronze.raw_loads in the same load package, so a killed load is finished (or redone,
+idempotently) by the next run. Bars arrive as Arrow tables in pages, never as row dicts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import dlt
+import duckdb
+import pyarrow as pa
+from dlt.common.configuration.specs import ConnectionStringCredentials
+
+from pipelines.config import Project
+from pipelines.raw_store import Manifest, RawStore
+from pipelines.settings import (
+    ACTIONS_TABLE,
+    BARS_TABLE,
+    BRONZE_DATASET,
+    RAW_LOADS_TABLE,
+)
+from pipelines.sources import ACTION_KEY, ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA
+
+PAGE_ROWS = 500_000
+
+BRONZE_BARS_SCHEMA = BAR_SCHEMA.append(pa.field("load_id", pa.string(), nullable=False))
+BRONZE_ACTIONS_SCHEMA = ACTION_SCHEMA.append(pa.field("load_id", pa.string(), nullable=False))
+RAW_LOADS_SCHEMA = pa.schema(
+    [
+        pa.field("load_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("interval", pa.string(), nullable=False),
+        pa.field("landed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("bars", pa.int64(), nullable=False),
+        pa.field("corporate_actions", pa.int64(), nullable=False),
+        pa.field("first_date", pa.date32()),  # earliest session or ex-date in the landing
+        pa.field("last_date", pa.date32()),
+        pa.field("origins", pa.string()),  # JSON {file name: sha256} for the files provider
+        pa.field("transformed_at", pa.timestamp("us", tz="UTC")),  # set once silver/gold have it
+    ]
+)
+
+
+@dataclass
+class BronzeResult:
+    manifests: list[Manifest] = field(default_factory=list)
+    bars: int = 0
+    corporate_actions: int = 0
+
+    @property
+    def first_date(self) -> date | None:
+        dates = [m.first_date() for m in self.manifests if m.first_date()]
+        return date.fromisoformat(min(dates)) if dates else None
+
+
+def destination(project: Project) -> dlt.common.destination.Destination:
+    wh = project.warehouse
+    if wh.engine == "duckdb":
+        assert wh.duckdb_path is not None
+        wh.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(wh.duckdb_path))
+    credentials = ConnectionStringCredentials()
+    credentials.drivername = "postgresql"
+    credentials.host, credentials.port = wh.host, wh.port
+    credentials.username, credentials.password = wh.user, wh.password
+    credentials.database = wh.database
+    return dlt.destinations.postgres(credentials=credentials)
+
+
+def bronze_pipeline(project: Project) -> dlt.Pipeline:
+    # dlt adds its own _dlt_load_id to Arrow rows only when asked (notes/dlt.md).
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    return dlt.pipeline(
+        pipeline_name=f"marketflow_bronze_{project.gateway}",
+        destination=destination(project),
+        dataset_name=BRONZE_DATASET,
+        pipelines_dir=str(project.pipelines_dir),
+    )
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Complete a load that a killed run left behind, before deciding what is new."""
+    if pipeline.has_pending_data:
+        pipeline.normalize()
+        pipeline.load()
+
+
+def loaded_load_ids(pipeline: dlt.Pipeline) -> set[str]:
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(RAW_LOADS_TABLE)
+            rows = client.execute_sql(f"SELECT load_id FROM {table}")
+    except Exception as exc:  # the table does not exist before the first load
+        if _is_missing_table(exc):
+            return set()
+        raise
+    return {r[0] for r in rows or []}
+
+
+def _is_missing_table(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("does not exist", "not found", "undefined", "no such table"))
+
+
+def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
+    return [store.read_manifest(i) for i in store.manifest_ids() if i not in loaded]
+
+
+def _read(
+    store: RawStore, manifests: Sequence[Manifest], table: str, schema: pa.Schema
+) -> pa.Table:
+    """Every landed file of `table`, in landing order, with the landing's load id."""
+    parts = []
+    for manifest in manifests:
+        for landed in manifest.files:
+            if landed.table != table:
+                continue
+            part = store.read_parquet(landed.path)
+            part = part.append_column(
+                "load_id", pa.array([manifest.load_id] * part.num_rows, pa.string())
+            )
+            parts.append(part.select(schema.names).cast(schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def latest_per_key(table: pa.Table, key: Sequence[str], schema: pa.Schema) -> pa.Table:
+    """One row per key: the one landed last (rows are in landing order)."""
+    if table.num_rows == 0:
+        return table
+    con = duckdb.connect()
+    try:
+        con.register("landed", table.append_column("__row", pa.array(range(table.num_rows))))
+        keys = ", ".join(f'"{k}"' for k in key)
+        result = (
+            con.sql(
+                "SELECT * EXCLUDE (__row) FROM landed "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __row DESC) = 1 "
+                f"ORDER BY {keys}"
+            )
+            .arrow()
+            .read_all()
+        )
+    finally:
+        con.close()
+    return result.cast(schema)
+
+
+def _pages(table: pa.Table) -> Iterator[pa.Table]:
+    for offset in range(0, table.num_rows, PAGE_ROWS):
+        yield table.slice(offset, PAGE_ROWS)
+
+
+@dlt.source(name="raw_store")
+def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence:
+    """The landings in `manifests`, as bronze tables."""
+
+    @dlt.resource(
+        name=BARS_TABLE,
+        primary_key=BAR_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def bars() -> Iterator[pa.Table]:
+        landed = _read(store, manifests, "bars", BRONZE_BARS_SCHEMA)
+        yield from _pages(latest_per_key(landed, BAR_KEY, BRONZE_BARS_SCHEMA))
+
+    @dlt.resource(
+        name=ACTIONS_TABLE,
+        primary_key=ACTION_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def corporate_actions() -> Iterator[pa.Table]:
+        landed = _read(store, manifests, "corporate_actions", BRONZE_ACTIONS_SCHEMA)
+        yield from _pages(latest_per_key(landed, ACTION_KEY, BRONZE_ACTIONS_SCHEMA))
+
+    @dlt.resource(
+        name=RAW_LOADS_TABLE,
+        primary_key="load_id",
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def raw_loads() -> Iterator[pa.Table]:
+        yield _raw_loads_table(manifests)
+
+    return bars(), corporate_actions(), raw_loads()
+
+
+def _raw_loads_table(manifests: Sequence[Manifest]) -> pa.Table:
+    import json
+
+    now = datetime.now(UTC)
+    rows = []
+    for m in manifests:
+        dates = [f.first for f in m.files] + [f.last for f in m.files]
+        rows.append(
+            {
+                "load_id": m.load_id,
+                "source": m.source,
+                "interval": m.interval,
+                "landed_at": datetime.fromisoformat(m.landed_at),
+                "loaded_at": now,
+                "bars": m.rows("bars"),
+                "corporate_actions": m.rows("corporate_actions"),
+                "first_date": date.fromisoformat(min(dates)) if dates else None,
+                "last_date": date.fromisoformat(max(dates)) if dates else None,
+                "origins": json.dumps(m.origins, sort_keys=True),
+                "transformed_at": None,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=RAW_LOADS_SCHEMA)
+
+
+def load_bronze(
+    project: Project,
+    store: RawStore,
+    status: Callable[[str], None] | None = None,
+) -> BronzeResult:
+    """Merge every committed landing that bronze has not loaded yet."""
+    pipeline = bronze_pipeline(project)
+    finish_pending(pipeline)
+    manifests = pending_manifests(store, loaded_load_ids(pipeline))
+    result = BronzeResult(manifests=manifests)
+    if not manifests:
+        return result
+    if status:
+        status(f"merging {len(manifests)} landing(s) into bronze")
+    info = pipeline.run(raw_store_source(store, manifests))
+    info.raise_on_failed_jobs()
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    result.bars = counts.get(BARS_TABLE, 0)
+    result.corporate_actions = counts.get(ACTIONS_TABLE, 0)
+    return result
+
+
+def origins_seen(project: Project, store: RawStore) -> dict[str, str]:
+    """sha256 -> file name of every origin already landed (loaded into bronze or not)."""
+    import json
+
+    pipeline = bronze_pipeline(project)
+    seen: dict[str, str] = {}
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(RAW_LOADS_TABLE)
+            rows = client.execute_sql(f"SELECT origins FROM {table}") or []
+    except Exception as exc:
+        if not _is_missing_table(exc):
+            raise
+        rows = []
+    loaded = set()
+    for (origins,) in rows:
+        for name, sha in json.loads(origins or "{}").items():
+            seen[sha] = name
+    loaded = loaded_load_ids(pipeline)
+    for manifest in pending_manifests(store, loaded):
+        for name, sha in manifest.origins.items():
+            seen[sha] = name
+    return seen

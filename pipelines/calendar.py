@@ -1,0 +1,54 @@
+"""The exchange calendar: sessions, opens and closes (early closes included), in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+import pandas as pd
+import pandas_market_calendars as mcal
+
+
+@lru_cache(maxsize=8)
+def _calendar(name: str) -> mcal.MarketCalendar:
+    return mcal.get_calendar(name)
+
+
+def sessions_between(calendar: str, start: date, end: date) -> pd.DataFrame:
+    """session_date, market_open, market_close (UTC), early_close for every session."""
+    cal = _calendar(calendar)
+    schedule = cal.schedule(start_date=start, end_date=end)
+    if schedule.empty:
+        return pd.DataFrame(
+            {
+                "session_date": pd.Series(dtype="object"),
+                "market_open": pd.Series(dtype="datetime64[us, UTC]"),
+                "market_close": pd.Series(dtype="datetime64[us, UTC]"),
+                "early_close": pd.Series(dtype=bool),
+            }
+        )
+    early = cal.early_closes(schedule).index
+    return pd.DataFrame(
+        {
+            "session_date": schedule.index.date,
+            "market_open": schedule["market_open"].dt.tz_convert("UTC").to_numpy(),
+            "market_close": schedule["market_close"].dt.tz_convert("UTC").to_numpy(),
+            "early_close": schedule.index.isin(early),
+        }
+    ).assign(
+        market_open=lambda d: pd.to_datetime(d["market_open"], utc=True),
+        market_close=lambda d: pd.to_datetime(d["market_close"], utc=True),
+    )
+
+
+def session_dates(calendar: str, start: date, end: date) -> list[date]:
+    return list(_calendar(calendar).valid_days(start, end).date)
+
+
+def last_closed_session(calendar: str, now: datetime) -> date | None:
+    """The latest session whose close is at or before `now` (an aware datetime)."""
+    cal = _calendar(calendar)
+    ts = pd.Timestamp(now).tz_convert("UTC")
+    schedule = cal.schedule(start_date=(ts - pd.Timedelta(days=14)).date(), end_date=ts.date())
+    closed = schedule[schedule["market_close"] <= ts]
+    return closed.index[-1].date() if len(closed) else None

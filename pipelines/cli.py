@@ -1,0 +1,397 @@
+"""`marketflow`: the command line (Typer + Rich).
+
+Exit codes (SPEC.md): 0 success, 1 runtime failure, 2 invalid configuration or arguments (the
+message names the key or flag), 3 data-quality failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pipelines.settings import (
+    DEFAULT_CONFIG,
+    EXIT_CONFIG,
+    EXIT_DATA_QUALITY,
+    EXIT_RUNTIME,
+    TELEMETRY_OFF,
+)
+
+for _key, _value in TELEMETRY_OFF.items():
+    os.environ.setdefault(_key, _value)
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from pipelines.config import ConfigError, Project, load_project  # noqa: E402
+
+app = typer.Typer(
+    name="marketflow",
+    help="MarketFlow: market data from providers to a checked warehouse, an API and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False, highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+class State:
+    config: Path = Path(DEFAULT_CONFIG)
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path, typer.Option("--config", help="config.yaml to use", show_default=True)
+    ] = Path(DEFAULT_CONFIG),
+) -> None:
+    State.config = config
+
+
+# ---------------------------------------------------------------- option types and parsing
+
+GatewayOpt = Annotated[
+    str | None, typer.Option("--gateway", help="SQLMesh gateway (default: config's default)")
+]
+IntervalOpt = Annotated[
+    str | None, typer.Option("--interval", help="1d or 1m (default: every configured interval)")
+]
+TickersOpt = Annotated[
+    str | None, typer.Option("--tickers", help="comma-separated subset of the universe")
+]
+ProviderOpt = Annotated[
+    str | None, typer.Option("--provider", help="provider name from config.yaml providers")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="process and check as of this date or timestamp (default: now)"),
+]
+
+
+def _parse_interval(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    if value not in ("1d", "1m"):
+        raise ConfigError(f"--interval: {value!r} is not 1d or 1m")
+    return [value]
+
+
+def _parse_tickers(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    tickers = [t.strip().upper() for t in value.split(",") if t.strip()]
+    if not tickers:
+        raise ConfigError("--tickers: give at least one ticker, e.g. --tickers AAPL,MSFT")
+    return tickers
+
+
+def _parse_date(flag: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _parse_as_of(value: str | None, project: Project) -> datetime:
+    """--as-of as an aware timestamp; a bare date means the end of that day at the exchange."""
+    zone = ZoneInfo(project.settings.exchange.timezone)
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.max.time(), zone)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--as-of: {value!r} is not an ISO date or timestamp") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def _session_day(moment: datetime, project: Project) -> date:
+    return moment.astimezone(ZoneInfo(project.settings.exchange.timezone)).date()
+
+
+# ---------------------------------------------------------------- error handling
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _guarded(action: Any) -> Any:
+    """Run a command body, mapping known failures to SPEC's exit codes and messages."""
+    from pipelines.raw_store import RawStoreError
+    from pipelines.transform import TransformError
+
+    try:
+        return action()
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
+    except (RawStoreError, TransformError) as exc:
+        raise _fail(EXIT_RUNTIME, str(exc)) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if os.environ.get("MARKETFLOW_DEBUG"):
+            raise
+        raise _fail(EXIT_RUNTIME, _describe_exception(exc)) from None
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """The innermost meaningful message of a chain (dlt wraps errors several times)."""
+    messages = []
+    while exc is not None:
+        messages.append(f"{type(exc).__name__}: {exc}".strip())
+        exc = exc.__cause__ or exc.__context__
+    return (
+        messages[-1]
+        if len(messages) == 1
+        else f"{messages[0].splitlines()[0]}\n  cause: {messages[-1]}"
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+@app.command()
+def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
+    """Offline: stage the bundled real dataset into the drop folder and run the whole pipeline."""
+    from pipelines import demo as demo_data
+    from pipelines.providers import uses_drop_files
+    from pipelines.runner import RunOptions
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        name = project.settings.intervals.get("1d")
+        if name is None or not uses_drop_files(project, name):
+            raise ConfigError(
+                "intervals.1d: the demo needs a files provider for daily bars (as in the "
+                "shipped config.yaml)"
+            )
+        drop = project.path(project.settings.providers[name].drop_folder)
+        staged = demo_data.stage(drop)
+        console.print(
+            f"Staged the bundled dataset (bokeh_sampledata, Quandl WIKI, public domain) into "
+            f"{drop}: {staged['bars']:,} daily bars of {staged['tickers']} tickers and "
+            f"{staged['corporate_actions']} corporate actions derived from Adj Close."
+        )
+        moment = _parse_as_of(as_of, project)
+        options = RunOptions(intervals=["1d"], as_of=_session_day(moment, project))
+        code = _execute_run(project, options, title="demo")
+        console.print(
+            "\n[bold]Next[/bold]\n"
+            "  marketflow check                      the data-quality table\n"
+            "  marketflow run                        incremental refresh (new drop files)\n"
+            "  marketflow backfill --start 2005-01-01 --end 2005-12-31 --tickers AAPL\n"
+            f"  sqlmesh plan dev                      change a model in a virtual environment\n"
+            f'  duckdb {_warehouse_hint(project)} "SELECT * FROM gold.latest_prices"'
+        )
+        return code
+
+    raise typer.Exit(_guarded(body))
+
+
+@app.command()
+def run(
+    interval: IntervalOpt = None,
+    tickers: TickersOpt = None,
+    provider: ProviderOpt = None,
+    gateway: GatewayOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Incremental refresh: ingest -> raw -> bronze -> silver/gold -> checks."""
+    from pipelines.runner import RunOptions
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        options = RunOptions(
+            intervals=_parse_interval(interval),
+            tickers=_parse_tickers(tickers),
+            provider=provider,
+            as_of=_session_day(_parse_as_of(as_of, project), project),
+        )
+        return _execute_run(project, options, title="run")
+
+    raise typer.Exit(_guarded(body))
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="first session, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="last session, YYYY-MM-DD")],
+    interval: IntervalOpt = None,
+    tickers: TickersOpt = None,
+    provider: ProviderOpt = None,
+    gateway: GatewayOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """The same as run over an explicit historical window; silver and gold are restated."""
+    from pipelines.runner import RunOptions
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        options = RunOptions(
+            intervals=_parse_interval(interval),
+            tickers=_parse_tickers(tickers),
+            provider=provider,
+            start=_parse_date("--start", start),
+            end=_parse_date("--end", end),
+            as_of=_session_day(_parse_as_of(as_of, project), project),
+        )
+        return _execute_run(project, options, title="backfill")
+
+    raise typer.Exit(_guarded(body))
+
+
+@app.command()
+def check(
+    as_of: AsOfOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    gateway: GatewayOpt = None,
+) -> None:
+    """Data-quality checks, as a table or JSON; exit 3 when a fail-level check fails."""
+    from pipelines.checks import failed, run_checks
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        moment = _parse_as_of(as_of, project)
+        results = run_checks(project, _session_day(moment, project))
+        if as_json:
+            payload = {
+                "as_of": moment.isoformat(),
+                "checks": [r.as_dict() for r in results],
+                "failed": len(failed(results)),
+            }
+            sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        else:
+            _print_checks(results)
+        return EXIT_DATA_QUALITY if failed(results) else 0
+
+    raise typer.Exit(_guarded(body))
+
+
+# ---------------------------------------------------------------- run + summary
+
+
+def _execute_run(project: Project, options: Any, title: str) -> int:
+    from pipelines.checks import failed
+    from pipelines.runner import run_pipeline
+
+    started = time.perf_counter()
+    console.print(
+        f"[bold]marketflow {title}[/bold]: warehouse {project.warehouse.display}, "
+        f"raw store {project.raw_url}"
+    )
+    report = run_pipeline(project, options, console)
+    _print_summary(project, report, time.perf_counter() - started)
+    if report.checks:
+        _print_checks(report.checks, only_problems=True)
+    if report.rejections:
+        errors.print(
+            f"[red]{len(report.rejections)} input file(s) rejected[/red]; nothing from them was "
+            "loaded. Fix them and run again:"
+        )
+        for rejection in report.rejections:
+            errors.print(f"  {rejection}")
+        return EXIT_RUNTIME
+    if failed(report.checks):
+        errors.print(f"[red]{len(failed(report.checks))} data-quality check(s) failed[/red]")
+        return EXIT_DATA_QUALITY
+    return 0
+
+
+def _print_summary(project: Project, report: Any, seconds: float) -> None:
+    from pipelines.transform import sqlmesh_context
+
+    context = sqlmesh_context(project)
+    try:
+        adapter = context.engine_adapter
+        per_ticker = adapter.fetchall(
+            "SELECT ticker, COUNT(*), MIN(session_date), MAX(session_date) "
+            "FROM silver.bars_daily GROUP BY ticker ORDER BY ticker"
+        )
+        from pipelines.checks import row_counts
+
+        counts = row_counts(context)
+    finally:
+        context.close()
+
+    table = Table(title="Daily bars in silver", title_justify="left")
+    for column in ("ticker", "bars", "first session", "last session"):
+        table.add_column(column, justify="right" if column == "bars" else "left")
+    for ticker, n, first, last in per_ticker:
+        table.add_row(ticker, f"{n:,}", str(first), str(last))
+    console.print(table)
+
+    sizes = Table(title="Warehouse", title_justify="left")
+    sizes.add_column("table")
+    sizes.add_column("rows", justify="right")
+    for name, n in counts.items():
+        sizes.add_row(name, "-" if n is None else f"{n:,}")
+    console.print(sizes)
+
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    n_checks = len(report.checks)
+    passed = sum(r.passed for r in report.checks)
+    console.print(
+        f"[bold]Summary[/bold]: {len(per_ticker)} tickers, "
+        f"{sum(r[1] for r in per_ticker):,} daily bars"
+        + (
+            f" from {min(r[2] for r in per_ticker)} to {max(r[3] for r in per_ticker)}"
+            if per_ticker
+            else ""
+        )
+        + f"; landed {report.landed_rows('bars'):,} bars this run"
+        + (f"; checks {passed}/{n_checks} passed" if n_checks else "")
+        + f"; {seconds:.1f}s ({stages})"
+    )
+
+
+def _print_checks(results: list[Any], only_problems: bool = False) -> None:
+    shown = [r for r in results if not r.passed] if only_problems else results
+    if only_problems and not shown:
+        console.print(f"[green]All {len(results)} checks passed.[/green]")
+        return
+    table = Table(title="Data-quality checks", title_justify="left")
+    for column in ("check", "table", "severity", "status", "value", "threshold", "detail"):
+        table.add_column(column)
+    colours = {"pass": "green", "warn": "yellow", "fail": "red"}
+    for r in shown:
+        table.add_row(
+            r.name,
+            r.table,
+            r.severity,
+            f"[{colours[r.status]}]{r.status}[/]",
+            "-" if r.value is None else str(r.value),
+            r.threshold,
+            r.detail,
+        )
+    console.print(table)
+
+
+def _warehouse_hint(project: Project) -> str:
+    wh = project.warehouse
+    if wh.engine == "duckdb" and wh.duckdb_path is not None:
+        try:
+            return str(wh.duckdb_path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(wh.duckdb_path)
+    return wh.display
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""config.yaml: SQLMesh's gateways plus the pipeline's settings under `variables: marketflow:`.
+
+The file is loaded once through SQLMesh's own loader (so `{{ env_var(...) }}` works the same for
+both), then the `marketflow` block is validated with pydantic. Any problem raises ConfigError,
+whose message names the file and the offending key; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.settings import DEFAULT_CONFIG
+
+Interval = Literal["1d", "1m"]
+PriceBasis = Literal["raw", "split_adjusted"]
+TICKER_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
+
+
+class ConfigError(Exception):
+    """Invalid configuration or arguments (exit code 2)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BarColumns(_Strict):
+    """Where each bar field is in a vendor's file (the file's own column names)."""
+
+    ticker: str = "ticker"
+    ts: str = "ts"
+    open: str = "open"
+    high: str = "high"
+    low: str = "low"
+    close: str = "close"
+    volume: str = "volume"
+    adj_close: str | None = None  # the vendor's adjusted close, kept for comparison only
+
+
+class ActionColumns(_Strict):
+    ticker: str = "ticker"
+    ex_date: str = "ex_date"
+    action: str = "action"  # values 'split' or 'dividend'
+    value: str = "value"  # split: new shares per old share; dividend: cash per share
+
+
+class BarFiles(_Strict):
+    glob: str = Field(description="files in the drop folder holding bars of this interval")
+
+
+class ActionsFile(_Strict):
+    file: str
+    columns: ActionColumns = ActionColumns()
+
+
+class FilesProvider(_Strict):
+    """Vendor flat files (CSV or Parquet) dropped into a folder."""
+
+    type: Literal["files"] = "files"
+    drop_folder: str = "data/drop"
+    price_basis: PriceBasis = "raw"
+    bars: dict[Interval, BarFiles]
+    columns: BarColumns = BarColumns()
+    timestamp_format: str | None = Field(
+        default=None, description="strptime format of the ts column; default ISO 8601"
+    )
+    timezone: str | None = Field(
+        default=None, description="zone of timestamps without an offset; default the exchange's"
+    )
+    corporate_actions: ActionsFile | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_zone(value)
+        return value
+
+
+Provider = Annotated[FilesProvider, Field(discriminator="type")]
+
+
+class Universe(_Strict):
+    tickers: list[str] = Field(min_length=1)
+
+    @field_validator("tickers")
+    @classmethod
+    def _valid_tickers(cls, tickers: list[str]) -> list[str]:
+        bad = [t for t in tickers if not TICKER_RE.match(t)]
+        if bad:
+            raise ValueError(f"not a ticker symbol (upper case, at most 20 characters): {bad}")
+        dupes = sorted({t for t in tickers if tickers.count(t) > 1})
+        if dupes:
+            raise ValueError(f"listed more than once: {dupes}")
+        return tickers
+
+
+class Exchange(_Strict):
+    calendar: str = "XNYS"
+    timezone: str = "America/New_York"
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, name: str) -> str:
+        import pandas_market_calendars as mcal
+
+        if name not in mcal.get_calendar_names():
+            raise ValueError(f"unknown exchange calendar {name!r} (pandas-market-calendars)")
+        return name
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _check_zone(value)
+        return value
+
+
+class Storage(_Strict):
+    raw_url: str = Field(
+        default="data/raw", description="folder or s3://bucket/prefix for raw Parquet files"
+    )
+
+
+class Adjustment(_Strict):
+    # prev_close: multiply earlier bars by 1 - D / close of the session before the ex-date
+    #   (Yahoo, CRSP). ex_close: by close(ex) / (close(ex) + D) (Quandl WIKI's Adj Close).
+    dividend_method: Literal["prev_close", "ex_close"] = "prev_close"
+
+
+class Settings(_Strict):
+    """The `variables: marketflow:` block of config.yaml."""
+
+    universe: Universe
+    exchange: Exchange = Exchange()
+    intervals: dict[Interval, str] = Field(
+        min_length=1, description="the provider that serves each interval"
+    )
+    providers: dict[str, Provider] = Field(min_length=1)
+    storage: Storage = Storage()
+    adjustment: Adjustment = Adjustment()
+    pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
+
+    @model_validator(mode="after")
+    def _providers_serve_their_intervals(self) -> Settings:
+        for interval, name in self.intervals.items():
+            if name not in self.providers:
+                raise ValueError(
+                    f"intervals.{interval}: provider {name!r} is not defined under providers "
+                    f"(defined: {sorted(self.providers)})"
+                )
+            provider = self.providers[name]
+            if isinstance(provider, FilesProvider) and interval not in provider.bars:
+                raise ValueError(
+                    f"intervals.{interval}: provider {name!r} has no bars.{interval} entry"
+                )
+        return self
+
+
+def _check_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where bronze, silver and gold live, as the selected SQLMesh gateway declares it."""
+
+    gateway: str
+    engine: Literal["duckdb", "postgres"]
+    duckdb_path: Path | None = None
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+
+    @property
+    def display(self) -> str:
+        """A description safe to print: never contains the password."""
+        if self.engine == "duckdb":
+            return f"duckdb:{self.duckdb_path}"
+        return f"postgres://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded, validated config.yaml and the folder it lives in."""
+
+    root: Path
+    config_path: Path
+    settings: Settings
+    sqlmesh_config: Any  # sqlmesh.core.config.Config
+    gateway: str
+
+    def path(self, value: str | Path) -> Path:
+        """Resolve a path from config.yaml against the project folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.root / p)
+
+    @property
+    def raw_url(self) -> str:
+        url = self.settings.storage.raw_url
+        return url if "://" in url else self.path(url).resolve().as_uri()
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return self.path(self.settings.pipelines_dir)
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        gateway = self.sqlmesh_config.gateways[self.gateway]
+        conn = gateway.connection
+        kind = getattr(conn, "type_", None)
+        if kind == "duckdb":
+            return Warehouse(self.gateway, "duckdb", duckdb_path=Path(conn.database))
+        if kind == "postgres":
+            return Warehouse(
+                self.gateway,
+                "postgres",
+                host=conn.host,
+                port=int(conn.port),
+                user=conn.user,
+                password=conn.password,
+                database=conn.database,
+            )
+        raise ConfigError(
+            f"{self.config_path}: gateways.{self.gateway}.connection.type: {kind!r} is not "
+            "supported (use duckdb or postgres)"
+        )
+
+
+def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None = None) -> Project:
+    """Load and validate config.yaml; raise ConfigError naming the key on any problem."""
+    path = Path(config_path).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"{config_path}: config file not found")
+    sqlmesh_config = _load_sqlmesh_config(path)
+    root = path.parent
+
+    raw = (sqlmesh_config.variables or {}).get("marketflow")
+    if raw is None:
+        raise ConfigError(f"{path}: variables.marketflow: missing (the pipeline's settings)")
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+
+    gateway = gateway or sqlmesh_config.default_gateway or next(iter(sqlmesh_config.gateways))
+    if gateway not in sqlmesh_config.gateways:
+        raise ConfigError(
+            f"--gateway: {gateway!r} is not a gateway in {path} "
+            f"(defined: {sorted(sqlmesh_config.gateways)})"
+        )
+    sqlmesh_config = _absolute_duckdb_paths(sqlmesh_config, root)
+    return Project(root, path, settings, sqlmesh_config, gateway)
+
+
+def _load_sqlmesh_config(path: Path) -> Any:
+    from sqlmesh.core.config import Config
+    from sqlmesh.core.config.loader import load_config_from_paths
+    from sqlmesh.utils.errors import ConfigError as SQLMeshConfigError
+
+    try:
+        return load_config_from_paths(Config, project_paths=[path], personal_paths=[])
+    except SQLMeshConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except Exception as exc:  # pydantic errors from SQLMesh's own schema, YAML errors
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _absolute_duckdb_paths(config: Any, root: Path) -> Any:
+    """DuckDB paths in config.yaml are relative to the project, not to the current folder."""
+    gateways = {}
+    for name, gateway in config.gateways.items():
+        updates = {}
+        for attr in ("connection", "state_connection"):
+            conn = getattr(gateway, attr, None)
+            if conn is not None and getattr(conn, "type_", None) == "duckdb" and conn.database:
+                db = Path(conn.database)
+                if not db.is_absolute():
+                    updates[attr] = conn.model_copy(update={"database": str(root / db)})
+        gateways[name] = gateway.model_copy(update=updates) if updates else gateway
+    return config.model_copy(update={"gateways": gateways})
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid settings under variables.marketflow"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in ("variables", "marketflow", *err["loc"]))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif err["type"].startswith("literal_error"):
+            msg = f"{msg} (got {err['input']!r})"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""One pipeline run: providers -> raw landing -> bronze -> silver/gold -> checks.
+
+Every stage is restartable: raw files are immutable and only count once their manifest exists,
+bronze merges are idempotent and remember which landings they hold, and silver/gold are
+restated from the earliest landing they have not seen. A killed run, rerun, converges.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pipelines.bronze import BronzeResult, load_bronze, origins_seen
+from pipelines.checks import CheckResult, run_checks
+from pipelines.config import ConfigError, Project
+from pipelines.landing import land
+from pipelines.providers import SourceRequest, build_source, uses_drop_files
+from pipelines.raw_store import Manifest, RawStore, new_load_id
+from pipelines.sources import Rejection
+from pipelines.transform import TransformResult, transform
+
+
+@dataclass
+class RunOptions:
+    intervals: list[str] | None = None  # default: every interval in config.yaml
+    tickers: list[str] | None = None  # default: the universe
+    provider: str | None = None  # default: the provider config.yaml names per interval
+    start: date | None = None  # backfill window (sessions, exchange-zone dates)
+    end: date | None = None
+    as_of: date | None = None  # last session to process; default today at the exchange
+    checks: bool = True
+
+
+@dataclass
+class RunReport:
+    manifests: list[Manifest] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    bronze: BronzeResult | None = None
+    transform: TransformResult | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def landed_rows(self, table: str) -> int:
+        return sum(m.rows(table) for m in self.manifests)
+
+
+def today_at_exchange(project: Project) -> date:
+    return datetime.now(ZoneInfo(project.settings.exchange.timezone)).date()
+
+
+def resolve_options(project: Project, options: RunOptions) -> RunOptions:
+    """Check the run's arguments against config.yaml; ConfigError names the bad flag."""
+    settings = project.settings
+    intervals = options.intervals or list(settings.intervals)
+    for interval in intervals:
+        if interval not in settings.intervals and options.provider is None:
+            raise ConfigError(
+                f"--interval: {interval!r} has no provider in config.yaml intervals "
+                f"(configured: {sorted(settings.intervals)}); add one or pass --provider"
+            )
+    if options.provider is not None and options.provider not in settings.providers:
+        raise ConfigError(
+            f"--provider: {options.provider!r} is not defined under providers "
+            f"(defined: {sorted(settings.providers)})"
+        )
+    universe = settings.universe.tickers
+    tickers = options.tickers or list(universe)
+    unknown = [t for t in tickers if t not in universe]
+    if unknown:
+        raise ConfigError(f"--tickers: not in the universe of config.yaml: {', '.join(unknown)}")
+    if options.start and options.end and options.start > options.end:
+        raise ConfigError(f"--start {options.start} is after --end {options.end}")
+    return RunOptions(
+        intervals=intervals,
+        tickers=tickers,
+        provider=options.provider,
+        start=options.start,
+        end=options.end,
+        as_of=options.as_of or today_at_exchange(project),
+        checks=options.checks,
+    )
+
+
+@contextmanager
+def _stage(report: RunReport, name: str, console: Console) -> Iterator[None]:
+    started = time.perf_counter()
+    console.print(f"[bold]▸ {name}[/bold]")
+    try:
+        yield
+    finally:
+        report.seconds[name] = time.perf_counter() - started
+
+
+def run_pipeline(project: Project, options: RunOptions, console: Console) -> RunReport:
+    options = resolve_options(project, options)
+    report = RunReport()
+    store = RawStore(project.raw_url)
+
+    with _stage(report, "ingest → raw", console):
+        store.check_writable()
+        report.manifests = _ingest(project, options, store, report.rejections, console)
+        for rejection in report.rejections:
+            console.print(f"  [red]rejected[/red] {rejection}")
+
+    with _stage(report, "raw → bronze", console):
+        report.bronze = load_bronze(project, store, status=lambda m: console.print(f"  {m}"))
+        console.print(
+            f"  {report.bronze.bars:,} bars and {report.bronze.corporate_actions:,} corporate "
+            f"actions merged from {len(report.bronze.manifests)} landing(s)"
+        )
+
+    with _stage(report, "bronze → silver → gold (SQLMesh)", console):
+        assert options.as_of is not None
+        report.transform = transform(project, options.as_of)
+        if report.transform.restated_from:
+            console.print(f"  restated from {report.transform.restated_from}")
+
+    if options.checks:
+        with _stage(report, "checks", console):
+            report.checks = run_checks(project, options.as_of)
+    return report
+
+
+def _ingest(
+    project: Project,
+    options: RunOptions,
+    store: RawStore,
+    rejections: list[Rejection],
+    console: Console,
+) -> list[Manifest]:
+    manifests = []
+    assert options.intervals is not None and options.tickers is not None
+    seen: frozenset[str] | None = None
+    for interval in options.intervals:
+        name = options.provider or project.settings.intervals[interval]
+        if uses_drop_files(project, name) and seen is None:
+            seen = frozenset(origins_seen(project, store))
+        request = SourceRequest(
+            name=name,
+            interval=interval,
+            tickers=options.tickers,
+            start=options.start,
+            end=options.end,
+            skip_sha256=seen or frozenset(),
+            on_reject=rejections.append,
+        )
+        source = build_source(project, request)
+        load_id = new_load_id()
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("  {task.description}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"{name} {interval}", total=None)
+
+            def advance(
+                what: str, rows: int, task: int = task, label: str = f"{name} {interval}"
+            ) -> None:
+                progress.update(task, advance=rows, description=f"{label}: {what}")
+
+            manifest = land(
+                source,
+                store,
+                load_id=load_id,
+                source_name=name,
+                interval=interval,
+                exchange_timezone=project.settings.exchange.timezone,
+                window=(options.start, options.end),
+                progress=advance,
+            )
+        if manifest is None:
+            console.print(f"  {name} {interval}: nothing new")
+            continue
+        console.print(
+            f"  {name} {interval}: landed {manifest.rows('bars'):,} bars and "
+            f"{manifest.rows('corporate_actions'):,} corporate actions "
+            f"({len(manifest.files)} files, load {manifest.load_id})"
+        )
+        manifests.append(manifest)
+    return manifests

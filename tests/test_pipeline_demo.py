@@ -1,0 +1,148 @@
+"""The bundled demo end to end through the real CLI, into throwaway DuckDB warehouses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines import demo
+from tests.conftest import AS_OF, Project, make_project
+
+BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
+GOLD_TABLES = {
+    "gold.daily_features": ["ticker", "session_date"],
+    "gold.ma_crossovers": ["ticker", "session_date"],
+    "gold.latest_prices": ["ticker"],
+}
+SILVER_TABLES = {
+    "silver.bars_daily": ["ticker", "session_date"],
+    "silver.corporate_actions": ["ticker", "ex_date", "action"],
+    "silver.missing_sessions": ["ticker", "interval", "session_date"],
+    "silver.quarantine": ["ticker", "interval", "ts", "reason"],
+}
+
+
+def snapshot(project: Project, tables: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+    """Every table, every column except lineage (which load a row came from)."""
+    out = {}
+    for table, keys in tables.items():
+        frame = project.query(f"SELECT * FROM {table}")
+        frame = frame.drop(columns=[c for c in ("load_id",) if c in frame.columns])
+        out[table] = frame.sort_values(keys).reset_index(drop=True)
+    return out
+
+
+def assert_same_tables(left: dict, right: dict, rtol: float = 1e-9) -> None:
+    assert left.keys() == right.keys()
+    for table in left:
+        pd.testing.assert_frame_equal(
+            left[table], right[table], check_exact=False, rtol=rtol, atol=0, obj=table
+        )
+
+
+def test_bronze_equals_source(demo_project: Project, bundled: pd.DataFrame) -> None:
+    bronze = demo_project.query(
+        "SELECT ticker, CAST(ts AT TIME ZONE 'America/New_York' AS DATE) AS day, "
+        "open, high, low, close, volume, provider_adj_close FROM bronze.bars"
+    )
+    source = bundled.rename(
+        columns={"Ticker": "ticker", "Date": "day", "Adj Close": "provider_adj_close"}
+        | {c.title(): c for c in BAR_COLUMNS}
+    )
+    source["day"] = pd.to_datetime(source["day"]).dt.date
+    bronze["day"] = pd.to_datetime(bronze["day"]).dt.date
+    assert bronze.groupby("ticker").size().to_dict() == source.groupby("ticker").size().to_dict()
+    merged = source.merge(bronze, on=["ticker", "day"], suffixes=("_src", "_bronze"))
+    assert len(merged) == len(source)
+    for column in [*BAR_COLUMNS, "provider_adj_close"]:
+        np.testing.assert_array_equal(merged[f"{column}_src"], merged[f"{column}_bronze"])
+
+
+def test_silver_sessions_are_exchange_sessions(demo_project: Project) -> None:
+    days = demo_project.query("SELECT DISTINCT session_date FROM silver.bars_daily")
+    days = set(pd.to_datetime(days["session_date"]).dt.date)
+    # exchange_calendars directly, not the pipeline's calendar model.
+    calendar = xcals.get_calendar("XNYS", start="1999-01-01", end="2014-12-31")
+    sessions = set(calendar.sessions_in_range("2000-01-01", "2013-12-31").date)
+    assert days <= sessions
+    assert date(2001, 9, 11) not in days and date(2012, 10, 29) not in days  # closures
+    per_ticker = demo_project.query(
+        "SELECT ticker, MIN(session_date) AS first, MAX(session_date) AS last, COUNT(*) AS n "
+        "FROM silver.bars_daily GROUP BY ticker"
+    )
+    for row in per_ticker.itertuples():
+        expected = [d for d in sessions if row.first.date() <= d <= row.last.date()]
+        assert row.n == len(expected), row.ticker  # no gaps in this dataset
+
+
+def test_gold_has_every_ticker(demo_project: Project) -> None:
+    tickers = demo_project.query("SELECT DISTINCT ticker FROM gold.daily_features")["ticker"]
+    assert sorted(tickers) == ["AAPL", "FB", "GOOG", "IBM", "MSFT"]
+    latest = demo_project.query("SELECT * FROM gold.latest_prices ORDER BY ticker")
+    assert list(latest["session_date"].astype(str)) == ["2013-03-01"] * 5
+    # The latest adjusted close equals the close: nothing after it adjusts it.
+    assert (latest["adj_close"] == latest["close"]).all()
+
+
+def test_split_keeps_adjusted_series_continuous(demo_project: Project) -> None:
+    rows = demo_project.query(
+        "SELECT session_date, close, adj_close FROM silver.bars_daily "
+        "WHERE ticker = 'AAPL' AND session_date IN ('2005-02-25', '2005-02-28') "
+        "ORDER BY session_date"
+    )
+    raw_move = rows["close"].iloc[1] / rows["close"].iloc[0]
+    adjusted_move = rows["adj_close"].iloc[1] / rows["adj_close"].iloc[0]
+    assert raw_move == pytest.approx(44.86 / 88.99)  # the 2:1 split, as traded
+    # Adjusted, the day is an ordinary move: 2 x 44.86 / 88.99 - 1 = +0.8 %.
+    assert adjusted_move == pytest.approx(2 * 44.86 / 88.99, rel=1e-12)
+    returns = demo_project.query(
+        "SELECT MIN(return_1d), MAX(return_1d) FROM gold.daily_features WHERE ticker = 'AAPL'"
+    )
+    assert returns.iloc[0, 0] > -0.55  # no -50 % day anywhere (AAPL's worst was -52 % in 2000)
+
+
+def test_adjusted_prices_match_the_vendors_adj_close(tmp_path) -> None:
+    """Recomputing the adjustment from the derived splits and dividends reproduces Quandl's
+    own Adj Close (up to one constant per ticker: Quandl also applied actions after 2013)."""
+    project = make_project(tmp_path, {"adjustment": {"dividend_method": "ex_close"}})
+    project.cli("demo", "--as-of", AS_OF)
+    ratio = project.query(
+        "SELECT ticker, session_date, adj_close / provider_adj_close AS r FROM silver.bars_daily"
+    )
+    for ticker, g in ratio.groupby("ticker"):
+        r = g.sort_values("session_date")["r"].to_numpy()
+        np.testing.assert_allclose(r, r[-1], rtol=1e-9, err_msg=ticker)
+
+
+def test_second_identical_run_changes_nothing(tmp_path) -> None:
+    project = make_project(tmp_path)
+    project.cli("demo", "--as-of", AS_OF)
+    before = snapshot(project, {**SILVER_TABLES, **GOLD_TABLES})
+    bronze_before = project.scalar("SELECT COUNT(*) FROM bronze.bars")
+    manifests = sorted(p.name for p in (project.raw / "_manifests").iterdir())
+    result = project.cli("run", "--as-of", AS_OF)
+    assert "nothing new" in result.stdout
+    assert project.scalar("SELECT COUNT(*) FROM bronze.bars") == bronze_before
+    assert sorted(p.name for p in (project.raw / "_manifests").iterdir()) == manifests
+    assert_same_tables(before, snapshot(project, {**SILVER_TABLES, **GOLD_TABLES}), rtol=0)
+
+
+def test_a_later_slice_adds_exactly_that_slice(tmp_path, demo_project: Project) -> None:
+    project = make_project(tmp_path)
+    first = demo.stage(project.drop, end=date(2010, 12, 31))
+    project.cli("run", "--as-of", AS_OF)
+    assert project.scalar("SELECT COUNT(*) FROM bronze.bars") == first["bars"]
+    last = project.scalar("SELECT MAX(session_date) FROM gold.daily_features")
+    assert last.date() == date(2010, 12, 31)
+
+    later = demo.stage(project.drop, start=date(2011, 1, 1), bar_file="1d/stocks-2011.csv")
+    result = project.cli("run", "--as-of", AS_OF)
+    assert f"landed {later['bars']:,} bars" in result.stdout
+    assert project.scalar("SELECT COUNT(*) FROM bronze.bars") == first["bars"] + later["bars"]
+    # The result is exactly the one-shot build of the whole dataset.
+    tables = {**SILVER_TABLES, **GOLD_TABLES}
+    assert_same_tables(snapshot(project, tables), snapshot(demo_project, tables))
