@@ -379,16 +379,6 @@ def _print_checks(results: list[Any], only_problems: bool = False) -> None:
     console.print(table)
 
 
-def _warehouse_hint(project: Project) -> str:
-    wh = project.warehouse
-    if wh.engine == "duckdb" and wh.duckdb_path is not None:
-        try:
-            return str(wh.duckdb_path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(wh.duckdb_path)
-    return wh.display
-
-
 def main() -> None:
     app()
 
