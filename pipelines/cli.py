@@ -193,8 +193,8 @@ def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
             "  marketflow check                      the data-quality table\n"
             "  marketflow run                        incremental refresh (new drop files)\n"
             "  marketflow backfill --start 2005-01-01 --end 2005-12-31 --tickers AAPL\n"
-            f"  sqlmesh plan dev                      change a model in a virtual environment\n"
-            f'  duckdb {_warehouse_hint(project)} "SELECT * FROM gold.latest_prices"'
+            "  sqlmesh plan dev                      change a model in a virtual environment\n"
+            '  sqlmesh fetchdf "SELECT * FROM gold.latest_prices"   query the local warehouse'
         )
         return code
 
