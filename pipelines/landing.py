@@ -43,10 +43,12 @@ def land(
     interval: str,
     exchange_timezone: str,
     window: tuple[date | None, date | None] = (None, None),
+    record_origins: bool = True,
     progress: Progress | None = None,
 ) -> Manifest | None:
     """Land everything the source yields; return the committed manifest, or None if the
-    source had nothing new."""
+    source had nothing new. `record_origins` is False when the source was asked for part of
+    its input only (a window, some tickers): its files must then be read again later."""
     landed_at = datetime.now(UTC)
     manifest = Manifest(
         load_id=load_id,
@@ -65,7 +67,7 @@ def land(
             if not isinstance(item, pa.Table):
                 raise TypeError(f"source {source_name!r} yielded {type(item).__name__}, not Arrow")
             meta = item.schema.metadata or {}
-            if META_ORIGIN in meta:
+            if record_origins and META_ORIGIN in meta:
                 manifest.origins[meta[META_ORIGIN].decode()] = meta.get(META_SHA256, b"").decode()
             item = item.replace_schema_metadata(None)
             for ticker, part in split_by_ticker(item):

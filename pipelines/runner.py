@@ -24,7 +24,7 @@ from pipelines.landing import land
 from pipelines.providers import SourceRequest, build_source, uses_drop_files
 from pipelines.raw_store import Manifest, RawStore, new_load_id
 from pipelines.sources import Rejection
-from pipelines.transform import TransformResult, transform
+from pipelines.transform import TransformResult, progress_console, transform
 
 
 @dataclass
@@ -118,7 +118,7 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
 
     with _stage(report, "bronze → silver → gold (SQLMesh)", console):
         assert options.as_of is not None
-        report.transform = transform(project, options.as_of)
+        report.transform = transform(project, options.as_of, progress_console(console))
         if report.transform.restated_from:
             console.print(f"  restated from {report.transform.restated_from}")
 
@@ -137,10 +137,17 @@ def _ingest(
 ) -> list[Manifest]:
     manifests = []
     assert options.intervals is not None and options.tickers is not None
+    # A complete run skips input files landed before and records the ones it lands; a backfill
+    # or a subset of tickers reads them all and records none, since it keeps only part of them.
+    complete = (
+        options.start is None
+        and options.end is None
+        and set(options.tickers) == set(project.settings.universe.tickers)
+    )
     seen: frozenset[str] | None = None
     for interval in options.intervals:
         name = options.provider or project.settings.intervals[interval]
-        if uses_drop_files(project, name) and seen is None:
+        if complete and uses_drop_files(project, name) and seen is None:
             seen = frozenset(origins_seen(project, store))
         request = SourceRequest(
             name=name,
@@ -177,6 +184,7 @@ def _ingest(
                 interval=interval,
                 exchange_timezone=project.settings.exchange.timezone,
                 window=(options.start, options.end),
+                record_origins=complete,
                 progress=advance,
             )
         if manifest is None:

@@ -36,15 +36,28 @@ class TransformResult:
     planned: bool
 
 
-def sqlmesh_context(project: Project, console: Any | None = None) -> Any:
-    from sqlmesh import Context
+def progress_console(rich_console: Any) -> Any:
+    """SQLMesh's terminal console (progress bars, model errors) without the model-by-model
+    plan diffs, which are noise in a pipeline run."""
+    from sqlmesh.core.console import TerminalConsole
 
-    return Context(
-        paths=str(project.root),
-        config=project.sqlmesh_config,
-        gateway=project.gateway,
-        **({"console": console} if console is not None else {}),
-    )
+    class PipelineConsole(TerminalConsole):
+        def show_environment_difference_summary(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def show_model_difference_summary(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    return PipelineConsole(console=rich_console)
+
+
+def sqlmesh_context(project: Project, console: Any | None = None) -> Any:
+    """A SQLMesh context on the project's gateway; silent unless given a console."""
+    from sqlmesh import Context
+    from sqlmesh.core.console import NoopConsole, set_console
+
+    set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
+    return Context(paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway)
 
 
 def execution_time(end: date) -> datetime:

@@ -146,3 +146,26 @@ def test_a_later_slice_adds_exactly_that_slice(tmp_path, demo_project: Project) 
     # The result is exactly the one-shot build of the whole dataset.
     tables = {**SILVER_TABLES, **GOLD_TABLES}
     assert_same_tables(snapshot(project, tables), snapshot(demo_project, tables))
+
+
+def test_backfill_loads_the_window_and_a_later_run_the_rest(tmp_path, demo_project) -> None:
+    project = make_project(tmp_path)
+    demo.stage(project.drop)
+    project.cli(
+        "backfill",
+        "--start",
+        "2005-01-01",
+        "--end",
+        "2005-12-31",
+        "--tickers",
+        "AAPL",
+        "--as-of",
+        AS_OF,
+    )
+    per_ticker = project.query("SELECT ticker, COUNT(*) AS n FROM bronze.bars GROUP BY ticker")
+    assert per_ticker.to_dict("records") == [{"ticker": "AAPL", "n": 252}]  # 2005's sessions
+    assert project.scalar("SELECT COUNT(*) FROM gold.daily_features") == 252
+    # The drop file was only partly loaded, so the next run reads all of it.
+    project.cli("run", "--as-of", AS_OF)
+    tables = {**SILVER_TABLES, **GOLD_TABLES}
+    assert_same_tables(snapshot(project, tables), snapshot(demo_project, tables))
