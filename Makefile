@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
-.PHONY: help install demo test lint format lock clean
+.PHONY: help install demo test lint format lock clean services-up services-down services-status
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,15 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 lock: $(STAMP)  ## re-pin requirements.lock from pyproject.toml's direct dependencies
 	$(PIP) install -e '.[demo,dev]'
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+services-up: $(STAMP)  ## start PostgreSQL 15 and SeaweedFS (S3) on 127.0.0.1; settings go to .env
+	$(BIN)/python -m pipelines.services up
+
+services-down: $(STAMP)  ## stop them (their data stays under data/services)
+	$(BIN)/python -m pipelines.services down
+
+services-status: $(STAMP)  ## are they running?
+	$(BIN)/python -m pipelines.services status
 
 clean:  ## remove everything the pipeline and the tests regenerate
 	rm -rf data .cache logs .pytest_cache .ruff_cache test-artifacts

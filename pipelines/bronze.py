@@ -7,6 +7,7 @@ idempotently) by the next run. Bars arrive as Arrow tables in pages, never as ro
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ import dlt
 import duckdb
 import pyarrow as pa
 from dlt.common.configuration.specs import ConnectionStringCredentials
+from dlt.common.runtime.collector import NullCollector
 
 from pipelines.config import Project
+from pipelines.faults import checkpoint
 from pipelines.raw_store import Manifest, RawStore
 from pipelines.settings import (
     ACTIONS_TABLE,
@@ -74,6 +77,14 @@ def destination(project: Project) -> dlt.common.destination.Destination:
     return dlt.destinations.postgres(credentials=credentials)
 
 
+class _LoadJobs(NullCollector):
+    """dlt progress hook: a crash point after each completed load job."""
+
+    def update(self, name: str, inc: int = 1, *args: object, **kwargs: object) -> None:
+        if name == "Jobs" and inc and inc > 0:
+            checkpoint("bronze.job")
+
+
 def bronze_pipeline(project: Project) -> dlt.Pipeline:
     # dlt adds its own _dlt_load_id to Arrow rows only when asked (notes/dlt.md).
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -82,6 +93,7 @@ def bronze_pipeline(project: Project) -> dlt.Pipeline:
         destination=destination(project),
         dataset_name=BRONZE_DATASET,
         pipelines_dir=str(project.pipelines_dir),
+        progress=_LoadJobs(),
     )
 
 
@@ -191,8 +203,6 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
 
 
 def _raw_loads_table(manifests: Sequence[Manifest]) -> pa.Table:
-    import json
-
     now = datetime.now(UTC)
     rows = []
     for m in manifests:
@@ -238,9 +248,7 @@ def load_bronze(
 
 
 def origins_seen(project: Project, store: RawStore) -> dict[str, str]:
-    """sha256 -> file name of every origin already landed (loaded into bronze or not)."""
-    import json
-
+    """sha256 -> name of every input file already landed, loaded into bronze or not."""
     pipeline = bronze_pipeline(project)
     seen: dict[str, str] = {}
     try:
@@ -251,12 +259,8 @@ def origins_seen(project: Project, store: RawStore) -> dict[str, str]:
         if not _is_missing_table(exc):
             raise
         rows = []
-    loaded = set()
     for (origins,) in rows:
-        for name, sha in json.loads(origins or "{}").items():
-            seen[sha] = name
-    loaded = loaded_load_ids(pipeline)
-    for manifest in pending_manifests(store, loaded):
-        for name, sha in manifest.origins.items():
-            seen[sha] = name
+        seen.update({sha: name for name, sha in json.loads(origins or "{}").items()})
+    for manifest in pending_manifests(store, loaded_load_ids(pipeline)):
+        seen.update({sha: name for name, sha in manifest.origins.items()})
     return seen

@@ -130,6 +130,7 @@ def _fail(code: int, message: str) -> typer.Exit:
 
 def _guarded(action: Any) -> Any:
     """Run a command body, mapping known failures to SPEC's exit codes and messages."""
+    from pipelines.preflight import WarehouseUnavailable
     from pipelines.raw_store import RawStoreError
     from pipelines.transform import TransformError
 
@@ -137,7 +138,7 @@ def _guarded(action: Any) -> Any:
         return action()
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, str(exc)) from None
-    except (RawStoreError, TransformError) as exc:
+    except (RawStoreError, TransformError, WarehouseUnavailable) as exc:
         raise _fail(EXIT_RUNTIME, str(exc)) from None
     except typer.Exit:
         raise

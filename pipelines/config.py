@@ -211,6 +211,12 @@ class Project:
         url = self.settings.storage.raw_url
         return url if "://" in url else self.path(url).resolve().as_uri()
 
+    def raw_store(self) -> Any:
+        from pipelines.raw_store import RawStore
+        from pipelines.secrets import raw_store_options
+
+        return RawStore(self.raw_url, raw_store_options(self.root, self.raw_url))
+
     @property
     def pipelines_dir(self) -> Path:
         return self.path(self.settings.pipelines_dir)
@@ -243,6 +249,7 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
     path = Path(config_path).expanduser().resolve()
     if not path.is_file():
         raise ConfigError(f"{config_path}: config file not found")
+    _load_dotenv(path.parent / ".env")
     sqlmesh_config = _load_sqlmesh_config(path)
     root = path.parent
 
@@ -262,6 +269,15 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
         )
     sqlmesh_config = _absolute_duckdb_paths(sqlmesh_config, root)
     return Project(root, path, settings, sqlmesh_config, gateway)
+
+
+def _load_dotenv(path: Path) -> None:
+    """The project's .env (git-ignored; `make services-up` writes one). Variables already set
+    in the environment win."""
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
 
 
 def _load_sqlmesh_config(path: Path) -> Any:

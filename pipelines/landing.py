@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.source import DltSource
 
+from pipelines.faults import checkpoint
 from pipelines.raw_store import LandedFile, Manifest, RawStore, partition_path
 from pipelines.sources import META_ORIGIN, META_SHA256
 from pipelines.sources.normalize import local_dates
@@ -77,6 +78,7 @@ def land(
                 )
                 rel = f"{folder}/{load_id}-{seq:05d}.parquet"
                 store.write_parquet(rel, part)
+                checkpoint("raw.file")
                 first, last = _date_range(part, table_name, exchange_timezone)
                 manifest.files.append(
                     LandedFile(rel, table_name, ticker, part.num_rows, first, last)

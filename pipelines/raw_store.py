@@ -143,6 +143,40 @@ class RawStore:
         except OSError as exc:
             raise RawStoreError(f"raw store {self.url}: cannot read {rel}: {exc}") from None
 
+    @property
+    def endpoint(self) -> str:
+        client = getattr(self.fs, "client_kwargs", None) or {}
+        return client.get("endpoint_url") or "AWS S3"
+
+    def preflight(self) -> None:
+        """Fail early, before any provider is called, with a message that says what to fix."""
+        if not self._local:
+            self._check_bucket()
+        self.check_writable()
+
+    def _check_bucket(self) -> None:
+        bucket = self.root.split("/", 1)[0]
+        where = f"raw store {self.url}"
+        try:
+            self.fs.ls(bucket, refresh=True)
+        except FileNotFoundError:
+            raise RawStoreError(
+                f"{where}: bucket {bucket!r} does not exist at {self.endpoint}; create it, or "
+                "fix storage.raw_url (MARKETFLOW_RAW_URL)"
+            ) from None
+        except PermissionError as exc:
+            raise RawStoreError(
+                f"{where}: S3 at {self.endpoint} refused access to bucket {bucket!r} ({exc}); "
+                "check RAW_STORE__CREDENTIALS__AWS_ACCESS_KEY_ID / _AWS_SECRET_ACCESS_KEY "
+                "or [raw_store.credentials] in .dlt/secrets.toml"
+            ) from None
+        except Exception as exc:  # botocore's connection errors are not OSErrors
+            raise RawStoreError(
+                f"{where}: S3 endpoint {self.endpoint} is unreachable ({type(exc).__name__}); "
+                "is the server running (make services-up)? Check "
+                "RAW_STORE__CREDENTIALS__ENDPOINT_URL"
+            ) from None
+
     def check_writable(self) -> None:
         """Fail early, before any provider is called, if the store cannot be written."""
         probe = f"{MANIFEST_DIR}/.probe-{uuid.uuid4().hex[:8]}"

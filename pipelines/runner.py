@@ -21,6 +21,7 @@ from pipelines.bronze import BronzeResult, load_bronze, origins_seen
 from pipelines.checks import CheckResult, run_checks
 from pipelines.config import ConfigError, Project
 from pipelines.landing import land
+from pipelines.preflight import preflight
 from pipelines.providers import SourceRequest, build_source, uses_drop_files
 from pipelines.raw_store import Manifest, RawStore, new_load_id
 from pipelines.sources import Rejection
@@ -101,10 +102,10 @@ def _stage(report: RunReport, name: str, console: Console) -> Iterator[None]:
 def run_pipeline(project: Project, options: RunOptions, console: Console) -> RunReport:
     options = resolve_options(project, options)
     report = RunReport()
-    store = RawStore(project.raw_url)
+    store = project.raw_store()
 
+    preflight(project, store)
     with _stage(report, "ingest → raw", console):
-        store.check_writable()
         report.manifests = _ingest(project, options, store, report.rejections, console)
         for rejection in report.rejections:
             console.print(f"  [red]rejected[/red] {rejection}")

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pipelines.config import Project
+from pipelines.faults import checkpoint
 from pipelines.settings import BRONZE_DATASET, INCREMENTAL_MODELS, RAW_LOADS_TABLE
 
 # Models that read bronze (or everything) and must be refreshed when bronze changes; SQLMesh
@@ -44,6 +45,10 @@ def progress_console(rich_console: Any) -> Any:
     class PipelineConsole(TerminalConsole):
         def show_environment_difference_summary(self, *args: Any, **kwargs: Any) -> None:
             pass
+
+        def update_snapshot_evaluation_progress(self, *args: Any, **kwargs: Any) -> None:
+            super().update_snapshot_evaluation_progress(*args, **kwargs)
+            checkpoint("sqlmesh.batch")
 
         def show_model_difference_summary(self, *args: Any, **kwargs: Any) -> None:
             pass

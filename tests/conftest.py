@@ -1,13 +1,21 @@
 """Shared fixtures: throwaway MarketFlow projects (a folder with its own config.yaml, the
-repository's models linked in) and a way to run the real CLI against them."""
+repository's models linked in) on either backend, and the real CLI to run against them.
+
+Backends: "duckdb" (a DuckDB file and a local raw folder) and "postgres" (a PostgreSQL
+database plus its own SQLMesh state database, and an S3 prefix on SeaweedFS). The session
+starts PostgreSQL and SeaweedFS if they are not running and stops what it started.
+"""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("models", "macros", "audits", "external_models.yaml", "tests", ".dlt")
 # A fixed "now" for the pipeline: after the demo data ends, so every session is closed.
 AS_OF = "2026-11-20"
+BACKENDS = ("duckdb", "postgres")
 
 
 def _deep_merge(base: dict, extra: dict) -> dict:
@@ -32,10 +41,35 @@ def _deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same types whichever engine returned the rows: dates and timestamps as pandas
+    timestamps (UTC when zoned), integers as int64, other numbers as float64."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        sample = values.dropna().iloc[0] if values.notna().any() else None
+        if isinstance(sample, dt.datetime) or pd.api.types.is_datetime64_any_dtype(values):
+            zoned = getattr(sample, "tzinfo", None) is not None or getattr(values.dtype, "tz", None)
+            out[column] = pd.to_datetime(values, utc=bool(zoned))
+            if not zoned:
+                out[column] = out[column].astype("datetime64[us]")
+            else:
+                out[column] = out[column].dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        elif isinstance(sample, dt.date):
+            out[column] = pd.to_datetime(values).astype("datetime64[us]")
+        elif pd.api.types.is_integer_dtype(values):
+            out[column] = values.astype("int64")
+        elif pd.api.types.is_float_dtype(values) or isinstance(sample, float):
+            out[column] = values.astype("float64")
+    return out
+
+
 @dataclass
 class Project:
     root: Path
     config: Path
+    backend: str = "duckdb"
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def warehouse(self) -> Path:
@@ -52,29 +86,47 @@ class Project:
     def cli(
         self, *args: str, check: bool = True, env: dict | None = None
     ) -> subprocess.CompletedProcess:
-        return run_cli("--config", str(self.config), *args, check=check, env=env)
+        return run_cli("--config", str(self.config), *args, check=check, env=self.env | (env or {}))
 
     def query(self, sql: str) -> pd.DataFrame:
+        if self.backend == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.pg_dsn()) as conn:
+                cursor = conn.execute(sql)
+                columns = [c.name for c in cursor.description]
+                return normalise(pd.DataFrame(cursor.fetchall(), columns=columns))
         con = duckdb.connect(str(self.warehouse), read_only=True)
         try:
-            return con.sql(sql).df()
+            return normalise(con.sql(sql).df())
         finally:
             con.close()
 
     def scalar(self, sql: str) -> Any:
         return self.query(sql).iloc[0, 0]
 
+    def pg_dsn(self, user: str = "app") -> str:
+        e = self.env
+        name, password = (
+            (e["MARKETFLOW_PG_USER"], e["MARKETFLOW_PG_PASSWORD"])
+            if user == "app"
+            else (e["MARKETFLOW_PG_READER_USER"], e["MARKETFLOW_PG_READER_PASSWORD"])
+        )
+        return (
+            f"postgresql://{name}:{password}@{e['MARKETFLOW_PG_HOST']}:"
+            f"{e['MARKETFLOW_PG_PORT']}/{e['MARKETFLOW_PG_DATABASE']}"
+        )
 
-def make_project(root: Path, overrides: dict | None = None) -> Project:
-    """A project folder whose config.yaml is the repository's plus `overrides`
-    (merged into `variables.marketflow`)."""
+
+def write_config(root: Path, overrides: dict | None = None) -> Path:
+    """The repository's config.yaml with `overrides` merged into variables.marketflow."""
     root.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     if overrides:
         config["variables"]["marketflow"] = _deep_merge(
             config["variables"]["marketflow"], overrides
         )
-    # Double quotes keep the Jinja in strings intact ({{ env_var('X') }}).
+    # Double quotes (and no folding) keep the Jinja in strings intact ({{ env_var('X') }}).
     (root / "config.yaml").write_text(
         yaml.safe_dump(config, sort_keys=False, default_style='"', width=1 << 20)
     )
@@ -82,7 +134,13 @@ def make_project(root: Path, overrides: dict | None = None) -> Project:
         link = root / name
         if not link.exists():
             link.symlink_to(REPO / name)
-    return Project(root, root / "config.yaml")
+    return root / "config.yaml"
+
+
+def make_project(root: Path, overrides: dict | None = None) -> Project:
+    """A DuckDB + local-folder project (no services needed)."""
+    env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
+    return Project(root, write_config(root, overrides), "duckdb", env)
 
 
 def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -93,7 +151,7 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subproce
         capture_output=True,
         text=True,
         env=full_env,
-        timeout=600,
+        timeout=900,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -103,12 +161,121 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subproce
     return result
 
 
+# ------------------------------------------------------------------ services and backends
+
+
+@dataclass
+class Services:
+    env: dict[str, str]
+    superuser_dsn: str
+
+
+class ProjectFactory:
+    """Creates projects on a backend, starting PostgreSQL and SeaweedFS the first time a
+    PostgreSQL project is asked for; removes the databases and stops what it started."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+        self._started = False
+        self.databases: list[str] = []
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            from pipelines import services as svc
+
+            self._started = not svc.running()
+            env = svc.up(log=lambda _: None, write_env=False)
+            creds = svc.Credentials.load_or_create(svc.SERVICES)
+            self._services = Services(env, svc.superuser_dsn(creds))
+        return self._services
+
+    def __call__(self, root: Path, backend: str, overrides: dict | None = None) -> Project:
+        if backend == "duckdb":
+            return make_project(root, overrides)
+        import psycopg
+
+        from pipelines.services import APP_USER, READER_USER, grant_reader
+
+        services = self.services
+        name = f"mf_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(services.superuser_dsn, autocommit=True) as conn:
+            for database in (name, f"{name}_state"):
+                conn.execute(f"CREATE DATABASE {database} OWNER {APP_USER}")
+                self.databases.append(database)
+        admin_dsn = services.superuser_dsn.rsplit("/", 1)[0] + f"/{name}"
+        grant_reader(admin_dsn, APP_USER, READER_USER)
+        env = services.env | {
+            "MARKETFLOW_GATEWAY": "postgres",
+            "MARKETFLOW_PG_DATABASE": name,
+            "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
+            "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
+        }
+        return Project(root, write_config(root, overrides), "postgres", env)
+
+    def close(self) -> None:
+        if self._services is None:
+            return
+        import psycopg
+
+        from pipelines import services as svc
+
+        try:
+            with psycopg.connect(self._services.superuser_dsn, autocommit=True) as conn:
+                for database in self.databases:
+                    conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        finally:
+            if self._started:
+                svc.down(log=lambda _: None)
+
+
 @pytest.fixture(scope="session")
-def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The bundled demo, run once through the real CLI; tests only read it."""
-    project = make_project(tmp_path_factory.mktemp("demo"))
-    project.cli("demo", "--as-of", AS_OF)
-    return project
+def session_projects() -> Iterator[ProjectFactory]:
+    factory = ProjectFactory()
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
+@pytest.fixture
+def new_project(session_projects: ProjectFactory, tmp_path: Path):
+    """new_project(backend, overrides=None) -> a fresh project in tmp_path."""
+    counter = iter(range(100))
+
+    def create(backend: str, overrides: dict | None = None) -> Project:
+        return session_projects(tmp_path / f"p{next(counter)}", backend, overrides)
+
+    return create
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class Demos(dict):
+    """The bundled demo, run once per backend through the real CLI; tests only read it."""
+
+    def __init__(self, factory: ProjectFactory, tmp: pytest.TempPathFactory) -> None:
+        super().__init__()
+        self.factory, self.tmp = factory, tmp
+
+    def __missing__(self, backend: str) -> Project:
+        project = self.factory(self.tmp.mktemp(f"demo-{backend}"), backend)
+        project.cli("demo", "--as-of", AS_OF)
+        self[backend] = project
+        return project
+
+
+@pytest.fixture(scope="session")
+def demos(session_projects: ProjectFactory, tmp_path_factory: pytest.TempPathFactory) -> Demos:
+    return Demos(session_projects, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_project(backend: str, demos: Demos) -> Project:
+    return demos[backend]
 
 
 @pytest.fixture(scope="session")

@@ -97,10 +97,12 @@ def execute(
     for ticker, g in bars.sort_values(["ticker", "session_date"]).groupby("ticker", sort=True):
         state = None if ticker in restart else states[ticker]
         values = compute(g["close"].tolist(), g["high"].tolist(), g["low"].tolist(), state)
-        frame = pd.DataFrame({"ticker": ticker, "session_date": g["session_date"].to_numpy()})
-        for name in OUTPUT_COLUMNS:
-            dtype = "Int64" if name == "bar_index" else "Float64"
-            frame[name] = pd.array(values[name], dtype=dtype)
+        # Missing values as None in object columns: every engine adapter writes them as NULL
+        # (pandas' NA becomes STRUCT() in SQLMesh's PostgreSQL inserts, NaN stays NaN).
+        frame = pd.DataFrame(
+            {"ticker": ticker, "session_date": g["session_date"].to_numpy()}
+            | {name: pd.Series(values[name], dtype=object) for name in OUTPUT_COLUMNS}
+        )
         frames.append(frame[frame["session_date"] >= pd.Timestamp(first).date()])
     yield pd.concat(frames, ignore_index=True)[list(COLUMN_TYPES)]
 

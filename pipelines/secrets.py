@@ -1,0 +1,55 @@
+"""Secrets: environment variables first, then the project's .dlt/secrets.toml (git-ignored),
+with dlt's naming (section__key in upper case for the environment). Values are only ever
+handed to client libraries; nothing here prints or logs them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+def lookup(root: Path, *path: str) -> Any:
+    """e.g. lookup(root, "raw_store", "credentials", "aws_access_key_id") reads
+    RAW_STORE__CREDENTIALS__AWS_ACCESS_KEY_ID or [raw_store.credentials] aws_access_key_id."""
+    env = os.environ.get("__".join(p.upper() for p in path))
+    if env:
+        return env
+    file = root / ".dlt" / "secrets.toml"
+    if not file.is_file():
+        return None
+    node: Any = tomllib.loads(file.read_text())
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def raw_store_options(root: Path, url: str) -> dict[str, Any]:
+    """fsspec storage options for the raw store; only S3 needs any."""
+    if not url.startswith("s3://"):
+        return {}
+
+    def get(key: str) -> Any:
+        return lookup(root, "raw_store", "credentials", key)
+
+    client_kwargs = {
+        k: v
+        for k, v in {
+            "endpoint_url": get("endpoint_url"),
+            "region_name": get("region_name"),
+        }.items()
+        if v
+    }
+    options: dict[str, Any] = {
+        # Fail in seconds, not minutes, when the endpoint is down.
+        "config_kwargs": {"connect_timeout": 5, "retries": {"max_attempts": 2}},
+    }
+    if client_kwargs:
+        options["client_kwargs"] = client_kwargs
+    key, secret = get("aws_access_key_id"), get("aws_secret_access_key")
+    if key and secret:  # otherwise botocore's usual chain (env, ~/.aws, instance role)
+        options.update(key=key, secret=secret)
+    return options
