@@ -66,3 +66,24 @@ def is_missing(evaluator: MacroEvaluator, value: exp.Expression) -> exp.Expressi
     return exp.or_(
         exp.Is(this=value.copy(), expression=exp.null()), exp.EQ(this=value, expression=nan)
     )
+
+
+@macro()
+def postgres_indexes(evaluator: MacroEvaluator, *column_sets: exp.Expression) -> str | None:
+    """CREATE INDEX statements for the model's physical table, on PostgreSQL only, when SQLMesh
+    creates it: incremental reads select a date range (or a ticker) out of long histories, which
+    DuckDB prunes with zone maps but PostgreSQL scans without an index. Each argument is a
+    column or a tuple of columns."""
+    if evaluator.runtime_stage != "creating" or evaluator.engine_adapter.dialect != "postgres":
+        return None
+    table = evaluator.this_model
+    base = table.rsplit(".", 1)[-1].strip('"')[-40:]
+    statements = []
+    for columns in column_sets:
+        names = [
+            c.name for c in (columns.expressions if isinstance(columns, exp.Tuple) else [columns])
+        ]
+        index = f"ix_{base}_{'_'.join(names)}"[:63]
+        quoted = ", ".join(f'"{n}"' for n in names)
+        statements.append(f'CREATE INDEX IF NOT EXISTS "{index}" ON {table} ({quoted})')
+    return "; ".join(statements)

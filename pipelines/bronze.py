@@ -125,23 +125,6 @@ def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
     return [store.read_manifest(i) for i in store.manifest_ids() if i not in loaded]
 
 
-def _read(
-    store: RawStore, manifests: Sequence[Manifest], table: str, schema: pa.Schema
-) -> pa.Table:
-    """Every landed file of `table`, in landing order, with the landing's load id."""
-    parts = []
-    for manifest in manifests:
-        for landed in manifest.files:
-            if landed.table != table:
-                continue
-            part = store.read_parquet(landed.path)
-            part = part.append_column(
-                "load_id", pa.array([manifest.load_id] * part.num_rows, pa.string())
-            )
-            parts.append(part.select(schema.names).cast(schema))
-    return pa.concat_tables(parts) if parts else schema.empty_table()
-
-
 def latest_per_key(table: pa.Table, key: Sequence[str], schema: pa.Schema) -> pa.Table:
     """One row per key: the one landed last (rows are in landing order)."""
     if table.num_rows == 0:
@@ -164,9 +147,34 @@ def latest_per_key(table: pa.Table, key: Sequence[str], schema: pa.Schema) -> pa
     return result.cast(schema)
 
 
-def _pages(table: pa.Table) -> Iterator[pa.Table]:
-    for offset in range(0, table.num_rows, PAGE_ROWS):
-        yield table.slice(offset, PAGE_ROWS)
+def _pages(
+    store: RawStore,
+    manifests: Sequence[Manifest],
+    table: str,
+    key: Sequence[str],
+    schema: pa.Schema,
+) -> Iterator[pa.Table]:
+    """Every landed file of `table` with its landing's load id, one row per key (the one landed
+    last), in pages of about PAGE_ROWS. All files of a ticker go in the same page, so
+    de-duplicating page by page is exact and memory stays bounded by the page."""
+    by_ticker: dict[str, list[tuple[str, str]]] = {}
+    for manifest in manifests:  # landing order
+        for landed in manifest.files:
+            if landed.table == table:
+                by_ticker.setdefault(landed.ticker, []).append((manifest.load_id, landed.path))
+    page: list[pa.Table] = []
+    rows = 0
+    for files in by_ticker.values():
+        for load_id, path in files:
+            part = store.read_parquet(path)
+            part = part.append_column("load_id", pa.array([load_id] * part.num_rows, pa.string()))
+            page.append(part.select(schema.names).cast(schema))
+            rows += part.num_rows
+        if rows >= PAGE_ROWS:
+            yield latest_per_key(pa.concat_tables(page), key, schema)
+            page, rows = [], 0
+    if page:
+        yield latest_per_key(pa.concat_tables(page), key, schema)
 
 
 @dlt.source(name="raw_store")
@@ -179,8 +187,7 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
     def bars() -> Iterator[pa.Table]:
-        landed = _read(store, manifests, "bars", BRONZE_BARS_SCHEMA)
-        yield from _pages(latest_per_key(landed, BAR_KEY, BRONZE_BARS_SCHEMA))
+        yield from _pages(store, manifests, "bars", BAR_KEY, BRONZE_BARS_SCHEMA)
 
     @dlt.resource(
         name=ACTIONS_TABLE,
@@ -188,8 +195,7 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
     def corporate_actions() -> Iterator[pa.Table]:
-        landed = _read(store, manifests, "corporate_actions", BRONZE_ACTIONS_SCHEMA)
-        yield from _pages(latest_per_key(landed, ACTION_KEY, BRONZE_ACTIONS_SCHEMA))
+        yield from _pages(store, manifests, "corporate_actions", ACTION_KEY, BRONZE_ACTIONS_SCHEMA)
 
     @dlt.resource(
         name=RAW_LOADS_TABLE,

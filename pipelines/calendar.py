@@ -8,6 +8,9 @@ from functools import lru_cache
 import pandas as pd
 import pandas_market_calendars as mcal
 
+# The first session silver.sessions holds; model_defaults.start in config.yaml.
+CALENDAR_START = date(1990, 1, 1)
+
 
 @lru_cache(maxsize=8)
 def _calendar(name: str) -> mcal.MarketCalendar:

@@ -2,9 +2,9 @@
 
 EMA(n): alpha = 2/(n+1), seeded by the simple mean of its first n values.
 MACD: EMA12 - EMA26; signal: EMA9 of MACD (seeded by the mean of its first 9 values); hist.
-RSI 14 and ATR 14: Wilder's smoothing (avg = (avg*13 + x)/14), seeded by the simple mean of the
-first 14 gains/losses or true ranges (which start at the second bar), as TA-Lib does; RSI is
-100 * avg_gain / (avg_gain + avg_loss), and 0 when both are 0 (TA-Lib).
+RSI 14 and ATR 14: Wilder's smoothing (an EMA with alpha = 1/14), seeded by the simple mean of
+the first 14 gains/losses or true ranges (which start at the second bar), as TA-Lib does; RSI
+is 100 * avg_gain / (avg_gain + avg_loss), and 0 when both are 0 (TA-Lib).
 
 Recursions cannot be windowed: an incremental run reads the last saved row of each ticker and
 continues with the same floating-point operations a full run performs, so the two agree bit for
@@ -17,6 +17,9 @@ uses it, so a change here re-versions gold.features_recursive.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
 
 EMA_FAST, EMA_SLOW, SIGNAL, WILDER = 12, 26, 9, 14
 A_FAST, A_SLOW, A_SIGNAL = 2 / (EMA_FAST + 1), 2 / (EMA_SLOW + 1), 2 / (SIGNAL + 1)
@@ -60,9 +63,35 @@ def is_seeded(state: dict | None) -> bool:
     )
 
 
-def rsi(avg_gain: float, avg_loss: float) -> float:
+def rsi(avg_gain: np.ndarray, avg_loss: np.ndarray) -> np.ndarray:
     total = avg_gain + avg_loss
-    return 100.0 * avg_gain / total if total != 0 else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total != 0, 100.0 * avg_gain / total, 0.0)
+
+
+def _smooth(previous: float, values: np.ndarray, alpha: float) -> np.ndarray:
+    """y[k] = y[k-1] + alpha * (values[k] - y[k-1]) from y[-1] = previous, in C (pandas' ewm
+    with adjust=False). A continuation from a saved y feeds the same loop the same double."""
+    if len(values) == 0:
+        return values
+    series = pd.Series(np.concatenate(([previous], values)))
+    return series.ewm(alpha=alpha, adjust=False).mean().to_numpy()[1:]
+
+
+def _seeded(
+    values: np.ndarray, first_index: int, n: int, alpha: float, previous: float | None
+) -> np.ndarray:
+    """An EMA of `values` (whose first element has global index first_index) seeded by the mean
+    of its first n values (the recursion's own indices 0..n-1), or continued from `previous`."""
+    out = np.full(len(values), np.nan)
+    if previous is not None:  # continuing: every value is past the seed
+        out[:] = _smooth(previous, values, alpha)
+        return out
+    if first_index != 0 or len(values) < n:
+        return out
+    out[n - 1] = values[:n].mean()
+    out[n:] = _smooth(out[n - 1], values[n:], alpha)
+    return out
 
 
 def compute(
@@ -70,76 +99,45 @@ def compute(
     high: Sequence[float],
     low: Sequence[float],
     state: dict | None = None,
-) -> dict[str, list]:
+) -> dict[str, np.ndarray]:
     """Indicators for consecutive bars of one ticker, continuing from `state` (the bar before
     the first one given) or from the ticker's first bar when `state` is None."""
     if state is not None and not is_seeded(state):
         raise ValueError("continue only from a seeded state; recompute from the first bar")
-    n = len(close)
-    out: dict[str, list] = {name: [None] * n for name in OUTPUT_COLUMNS}
-    if state is None:
-        i0, prev = 0, None
-        ema12 = ema26 = signal = avg_gain = avg_loss = atr = None
+    x, h, lo = (np.asarray(v, dtype=float) for v in (close, high, low))
+    n = len(x)
+    s = state or {}
+    i0 = int(s["bar_index"]) + 1 if state else 0
+    out: dict[str, np.ndarray] = {"bar_index": np.arange(i0, i0 + n, dtype=float)}
+    out["close_continuous"] = x
+    out["ema_12"] = _seeded(x, i0, EMA_FAST, A_FAST, s.get("ema_12"))
+    out["ema_26"] = _seeded(x, i0, EMA_SLOW, A_SLOW, s.get("ema_26"))
+    macd = out["ema_12"] - out["ema_26"]  # NaN until EMA 26 exists (index 25)
+    out["macd"] = macd
+    # The signal line is an EMA 9 over MACD's own series, which starts at index 25.
+    signal = np.full(n, np.nan)
+    if state:
+        signal[:] = _smooth(s["macd_signal"], macd, A_SIGNAL)
     else:
-        i0, prev = int(state["bar_index"]) + 1, state["close_continuous"]
-        ema12, ema26, signal = state["ema_12"], state["ema_26"], state["macd_signal"]
-        avg_gain, avg_loss, atr = state["avg_gain_14"], state["avg_loss_14"], state["atr_14"]
-    sum12 = sum26 = sum_signal = sum_gain = sum_loss = sum_tr = 0.0
+        start = EMA_SLOW - 1
+        signal[start:] = _seeded(macd[start:], 0, SIGNAL, A_SIGNAL, None)
+    out["macd_signal"] = signal
+    out["macd_hist"] = macd - signal
 
-    for k in range(n):
-        i, x, h, lo = i0 + k, close[k], high[k], low[k]
-        out["bar_index"][k] = i
-        out["close_continuous"][k] = x
-
-        # EMA 12 and 26, seeded by their simple means.
-        if i < EMA_FAST:
-            sum12 += x
-            if i == EMA_FAST - 1:
-                ema12 = sum12 / EMA_FAST
-        else:
-            ema12 = ema12 + A_FAST * (x - ema12)
-        if i < EMA_SLOW:
-            sum26 += x
-            if i == EMA_SLOW - 1:
-                ema26 = sum26 / EMA_SLOW
-        else:
-            ema26 = ema26 + A_SLOW * (x - ema26)
-        out["ema_12"][k] = ema12
-        out["ema_26"][k] = ema26
-
-        # MACD and its signal line (an EMA 9 of MACD, from MACD's 9th value).
-        if i >= EMA_SLOW - 1:
-            macd = ema12 - ema26
-            out["macd"][k] = macd
-            if i < SEEDED_AT:
-                sum_signal += macd
-            elif i == SEEDED_AT:
-                signal = (sum_signal + macd) / SIGNAL
-            else:
-                signal = signal + A_SIGNAL * (macd - signal)
-            if i >= SEEDED_AT:
-                out["macd_signal"][k] = signal
-                out["macd_hist"][k] = macd - signal
-
-        # RSI and ATR: Wilder's smoothing of changes / true ranges from the second bar on.
-        if i >= 1:
-            change = x - prev
-            gain, loss = max(change, 0.0), max(-change, 0.0)
-            true_range = max(h - lo, abs(h - prev), abs(lo - prev))
-            if i <= WILDER:
-                sum_gain += gain
-                sum_loss += loss
-                sum_tr += true_range
-                if i == WILDER:
-                    avg_gain, avg_loss, atr = sum_gain / WILDER, sum_loss / WILDER, sum_tr / WILDER
-            else:
-                avg_gain = (avg_gain * (WILDER - 1) + gain) / WILDER
-                avg_loss = (avg_loss * (WILDER - 1) + loss) / WILDER
-                atr = (atr * (WILDER - 1) + true_range) / WILDER
-            if i >= WILDER:
-                out["avg_gain_14"][k] = avg_gain
-                out["avg_loss_14"][k] = avg_loss
-                out["rsi_14"][k] = rsi(avg_gain, avg_loss)
-                out["atr_14"][k] = atr
-        prev = x
+    # Changes and true ranges exist from the second bar on (index 1).
+    previous = np.concatenate(([s["close_continuous"]] if state else [np.nan], x[:-1]))
+    change = x - previous
+    gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
+    true_range = np.fmax(h - lo, np.fmax(np.abs(h - previous), np.abs(lo - previous)))
+    wilder = 1.0 / WILDER
+    if state:
+        avg_gain = _smooth(s["avg_gain_14"], gain, wilder)
+        avg_loss = _smooth(s["avg_loss_14"], loss, wilder)
+        atr = _smooth(s["atr_14"], true_range, wilder)
+    else:  # the recursions run over indices 1.., seeded by their first 14 values
+        avg_gain, avg_loss, atr = (np.full(n, np.nan) for _ in range(3))
+        for target, series in ((avg_gain, gain), (avg_loss, loss), (atr, true_range)):
+            target[1:] = _seeded(series[1:], 0, WILDER, wilder, None)
+    out["avg_gain_14"], out["avg_loss_14"], out["atr_14"] = avg_gain, avg_loss, atr
+    out["rsi_14"] = np.where(np.isnan(avg_gain), np.nan, rsi(avg_gain, avg_loss))
     return out

@@ -29,6 +29,7 @@ MANIFEST_DIR = "_manifests"
 # them (and, through SQLMesh, everything downstream) from its date onward.
 INCREMENTAL_MODELS = (
     "silver.bars_daily_clean",
+    "silver.bars_daily_continuous",
     "silver.quarantine",
     "silver.missing_sessions",
     "gold.features_windowed",

@@ -22,6 +22,7 @@ from pipelines.settings import BRONZE_DATASET, INCREMENTAL_MODELS, RAW_LOADS_TAB
 RESTATED_MODELS = (
     "silver.corporate_actions",
     "silver.adjustment_factors",
+    "silver.adjustment_totals",
     *INCREMENTAL_MODELS,
 )
 
@@ -61,6 +62,9 @@ def sqlmesh_context(project: Project, console: Any | None = None) -> Any:
     from sqlmesh import Context
     from sqlmesh.core.console import NoopConsole, set_console
 
+    from pipelines import sqlmesh_postgres
+
+    sqlmesh_postgres.install()
     set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
     return Context(paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway)
 

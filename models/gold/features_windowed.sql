@@ -5,49 +5,57 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, session_date),
-  description 'Window indicators on forward-adjusted (continuous) prices, which no later corporate action changes; gold.daily_features scales the price-valued ones to adjusted prices. Each interval reads @warmup_start rows before it, so windows are exact.',
+  description 'Window indicators on continuous (forward-adjusted) prices, which no later corporate action changes; gold.daily_features scales the price-valued ones to adjusted prices. Each interval reads @warmup_start rows of the tickers it touches, so windows are exact and an incremental run costs the same on any length of history. Moving averages come from running sums (O(n) on every engine: PostgreSQL recomputes a float AVG over a row frame for every row).',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),
     not_null(columns := (ticker, session_date, close_continuous))
   )
 );
 
-WITH bars AS (
+WITH touched AS (
+  SELECT DISTINCT ticker
+  FROM silver.bars_daily_continuous
+  WHERE session_date BETWEEN @start_ds AND @end_ds
+), bars AS (
   SELECT
-    ticker,
-    session_date,
-    close * continuous_factor AS close_c,
-    high * continuous_factor AS high_c,
-    low * continuous_factor AS low_c
-  FROM silver.bars_daily
-  WHERE session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
-), returns AS (
+    b.ticker,
+    b.session_date,
+    b.close_continuous AS close_c,
+    b.high_continuous AS high_c,
+    b.low_continuous AS low_c,
+    (b.high_continuous + b.low_continuous + b.close_continuous) / 3 AS typical_c
+  FROM silver.bars_daily_continuous AS b
+  JOIN touched AS t
+    ON t.ticker = b.ticker
+  WHERE b.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
+), running AS (
   SELECT
     *,
+    ROW_NUMBER() OVER by_ticker AS n,
+    SUM(close_c) OVER by_ticker AS sum_close,
     close_c / LAG(close_c) OVER by_ticker - 1 AS return_1d,
     LN(close_c / LAG(close_c) OVER by_ticker) AS log_return_1d
   FROM bars
-  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
+  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date ROWS UNBOUNDED PRECEDING)
 ), windows AS (
   SELECT
     ticker,
     session_date,
     close_c,
-    (high_c + low_c + close_c) / 3 AS typical_c,
+    typical_c,
     return_1d,
     log_return_1d,
-    CASE WHEN COUNT(*) OVER w20 = 20 THEN AVG(close_c) OVER w20 END AS sma_20,
-    CASE WHEN COUNT(*) OVER w50 = 50 THEN AVG(close_c) OVER w50 END AS sma_50,
-    CASE WHEN COUNT(*) OVER w200 = 200 THEN AVG(close_c) OVER w200 END AS sma_200,
-    CASE WHEN COUNT(*) OVER w20 = 20 THEN STDDEV_POP(close_c) OVER w20 END AS std_20,
+    CASE WHEN n >= 20 THEN (sum_close - COALESCE(LAG(sum_close, 20) OVER by_ticker, 0)) / 20 END AS sma_20,
+    CASE WHEN n >= 50 THEN (sum_close - COALESCE(LAG(sum_close, 50) OVER by_ticker, 0)) / 50 END AS sma_50,
+    CASE WHEN n >= 200 THEN (sum_close - COALESCE(LAG(sum_close, 200) OVER by_ticker, 0)) / 200 END AS sma_200,
+    CASE WHEN n >= 20 THEN STDDEV_POP(close_c) OVER w20 END AS std_20,
     CASE WHEN COUNT(log_return_1d) OVER w20 = 20 THEN STDDEV_SAMP(log_return_1d) OVER w20 * SQRT(252) END AS volatility_20d,
-    CASE WHEN COUNT(*) OVER w252 = 252 THEN MAX(high_c) OVER w252 END AS high_52w,
-    CASE WHEN COUNT(*) OVER w252 = 252 THEN MIN(low_c) OVER w252 END AS low_52w
-  FROM returns
+    CASE WHEN n >= 252 THEN MAX(high_c) OVER w252 END AS high_52w,
+    CASE WHEN n >= 252 THEN MIN(low_c) OVER w252 END AS low_52w
+  FROM running
   WINDOW
+    by_ticker AS (PARTITION BY ticker ORDER BY session_date),
     w20 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW),
-    w50 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 49 PRECEDING AND CURRENT ROW),
-    w200 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 199 PRECEDING AND CURRENT ROW),
     w252 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 251 PRECEDING AND CURRENT ROW)
 )
 SELECT
@@ -67,4 +75,6 @@ SELECT
   high_52w, -- Highest high of the last 252 sessions (continuous)
   low_52w -- Lowest low of the last 252 sessions (continuous)
 FROM windows
-WHERE session_date BETWEEN @start_ds AND @end_ds
+WHERE session_date BETWEEN @start_ds AND @end_ds;
+
+@postgres_indexes((ticker, session_date), session_date)

@@ -12,17 +12,21 @@ MODEL (
   )
 );
 
-WITH pairs AS (
+WITH touched AS (
+  SELECT DISTINCT ticker FROM gold.features_windowed WHERE session_date BETWEEN @start_ds AND @end_ds
+), pairs AS (
   SELECT
-    ticker,
-    session_date,
-    sma_50 AS fast,
-    sma_200 AS slow,
-    LAG(sma_50) OVER by_ticker AS prev_fast,
-    LAG(sma_200) OVER by_ticker AS prev_slow
-  FROM gold.features_windowed
-  WHERE session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
-  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
+    w.ticker,
+    w.session_date,
+    w.sma_50 AS fast,
+    w.sma_200 AS slow,
+    LAG(w.sma_50) OVER by_ticker AS prev_fast,
+    LAG(w.sma_200) OVER by_ticker AS prev_slow
+  FROM gold.features_windowed AS w
+  JOIN touched AS t
+    ON t.ticker = w.ticker
+  WHERE w.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
+  WINDOW by_ticker AS (PARTITION BY w.ticker ORDER BY w.session_date)
 )
 SELECT
   ticker, -- Ticker symbol

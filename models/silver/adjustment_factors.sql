@@ -3,81 +3,65 @@ MODEL (
   kind FULL,
   cron '@daily',
   grain (ticker, valid_from),
-  description 'Price-adjustment factors per ticker as ranges of sessions. For a bar on date t in [valid_from, valid_to): adj_factor is the classic backward factor (1 on the latest bar), and price / cum_multiplier is the forward-adjusted (continuous) price, which no later corporate action changes. A split multiplies earlier prices by 1/ratio; a dividend by 1 - D/close(previous session) (prev_close) or close(ex)/(close(ex) + D) (ex_close), per adjustment.dividend_method. An action counts once the ticker has a bar on or after its ex-date.',
+  description 'Cumulative adjustment multipliers per ticker as ranges of sessions: for a bar in [valid_from, valid_to), cum_multiplier is the product of the multipliers of every action with ex-date <= the session, and price / cum_multiplier is the continuous (forward-adjusted) price, which no later action changes. A split multiplies earlier prices by 1/ratio; a dividend D by 1 - D/close(previous session) (prev_close) or close(ex)/(close(ex) + D) (ex_close), per adjustment.dividend_method. Sessions before the first action have no row (multiplier 1).',
   audits (
     unique_combination_of_columns(columns := (ticker, valid_from)),
-    not_null(columns := (ticker, valid_from, valid_to, adj_factor, cum_multiplier, total_multiplier)),
+    not_null(columns := (ticker, valid_from, valid_to, multiplier, cum_multiplier)),
     accepted_range(column := cum_multiplier, min_v := 0, inclusive := false)
   )
 );
 
-WITH effective AS (
-  SELECT a.*
+WITH actions AS (
+  SELECT a.ticker, a.ex_date, a.action, a.value, s.session_index AS ex_index
   FROM silver.corporate_actions AS a
-  WHERE EXISTS (
-    SELECT 1 FROM silver.bars_daily_clean AS b
-    WHERE b.ticker = a.ticker AND b.session_date >= a.ex_date
-  )
-), neighbours AS (
-  -- The last bar before the ex-date and the first bar on or after it.
+  LEFT JOIN silver.sessions AS s
+    ON s.session_date = a.ex_date
+), closes AS (
+  -- The close of the session before the ex-date and of the ex-date itself, by equi-joins on
+  -- the calendar; when that bar is missing, the nearest bar (an index lookup per action).
   SELECT
-    a.ticker,
-    a.ex_date,
-    MAX(CASE WHEN b.session_date < a.ex_date THEN b.session_date END) AS prev_date,
-    MIN(CASE WHEN b.session_date >= a.ex_date THEN b.session_date END) AS ex_bar_date
-  FROM effective AS a
-  JOIN silver.bars_daily_clean AS b
-    ON b.ticker = a.ticker
-    AND b.session_date >= @warmup_start(a.ex_date)
-    AND b.session_date < CAST(a.ex_date AS DATE) + INTERVAL '30' DAY
-  GROUP BY a.ticker, a.ex_date
-), multipliers AS (
-  SELECT
-    a.ticker,
-    a.ex_date,
-    CASE
-      WHEN a.action = 'split' THEN 1.0 / a.value
-      ELSE @dividend_multiplier(a.value, prev_bar.close, ex_bar.close)
-    END AS multiplier
-  FROM effective AS a
-  LEFT JOIN neighbours AS n
-    ON n.ticker = a.ticker AND n.ex_date = a.ex_date
+    a.*,
+    COALESCE(
+      prev_bar.close,
+      (
+        SELECT b.close FROM silver.bars_daily_clean AS b
+        WHERE b.ticker = a.ticker AND b.session_date < a.ex_date
+        ORDER BY b.session_date DESC LIMIT 1
+      )
+    ) AS prev_close,
+    COALESCE(
+      ex_bar.close,
+      (
+        SELECT b.close FROM silver.bars_daily_clean AS b
+        WHERE b.ticker = a.ticker AND b.session_date >= a.ex_date
+        ORDER BY b.session_date LIMIT 1
+      )
+    ) AS ex_close
+  FROM actions AS a
   LEFT JOIN silver.bars_daily_clean AS prev_bar
-    ON prev_bar.ticker = a.ticker AND prev_bar.session_date = n.prev_date
+    ON prev_bar.ticker = a.ticker AND prev_bar.session_index = a.ex_index - 1
   LEFT JOIN silver.bars_daily_clean AS ex_bar
-    ON ex_bar.ticker = a.ticker AND ex_bar.session_date = n.ex_bar_date
+    ON ex_bar.ticker = a.ticker AND ex_bar.session_index = a.ex_index
 ), per_date AS (
-  -- A split and a dividend on the same day combine; a dividend with no earlier bar moves no
-  -- bar relative to another, so it counts as 1.
-  SELECT ticker, ex_date, EXP(SUM(LN(COALESCE(multiplier, 1.0)))) AS multiplier
-  FROM multipliers
-  GROUP BY ticker, ex_date
-), ranges AS (
+  -- A split and a dividend on the same day combine; a dividend before the ticker's first bar
+  -- moves no bar relative to another, so it counts as 1.
   SELECT
     ticker,
-    ex_date AS valid_from,
-    LEAD(ex_date, 1, DATE '9999-12-31') OVER (PARTITION BY ticker ORDER BY ex_date) AS valid_to,
-    EXP(SUM(LN(multiplier)) OVER (PARTITION BY ticker ORDER BY ex_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS cum_multiplier,
-    -- Product over the later actions only: exactly 1 on the latest range.
-    COALESCE(EXP(SUM(LN(multiplier)) OVER (PARTITION BY ticker ORDER BY ex_date ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)), 1.0) AS adj_factor,
-    EXP(SUM(LN(multiplier)) OVER (PARTITION BY ticker)) AS total_multiplier
-  FROM per_date
+    ex_date,
+    EXP(SUM(LN(COALESCE(
+      CASE
+        WHEN action = 'split' THEN 1.0 / value
+        ELSE @dividend_multiplier(value, prev_close, ex_close)
+      END,
+      1.0
+    )))) AS multiplier
+  FROM closes
+  GROUP BY ticker, ex_date
 )
 SELECT
   ticker, -- Ticker symbol
-  valid_from, -- First session the factors apply to
-  valid_to, -- First session they no longer apply to
-  adj_factor, -- Product of the multipliers of every action with ex-date > the session: as-traded price x this = adjusted price
-  cum_multiplier, -- Product of the multipliers of every action with ex-date <= the session: as-traded price / this = continuous price
-  total_multiplier -- Product of the multipliers of every action of the ticker: continuous price x this = adjusted price
-FROM ranges
-UNION ALL
-SELECT
-  ticker,
-  DATE '1900-01-01' AS valid_from,
-  MIN(valid_from) AS valid_to,
-  MIN(total_multiplier) AS adj_factor,
-  1.0 AS cum_multiplier,
-  MIN(total_multiplier) AS total_multiplier
-FROM ranges
-GROUP BY ticker
+  ex_date AS valid_from, -- First session the multiplier applies to (the ex-date)
+  LEAD(ex_date, 1, DATE '9999-12-31') OVER (PARTITION BY ticker ORDER BY ex_date) AS valid_to, -- First session it no longer applies to
+  multiplier, -- What the actions of this ex-date multiply earlier prices by
+  EXP(SUM(LN(multiplier)) OVER (PARTITION BY ticker ORDER BY ex_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS cum_multiplier -- Product of the multipliers of every action up to valid_from
+FROM per_date

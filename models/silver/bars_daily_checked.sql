@@ -37,6 +37,7 @@ WITH splits_after AS (
   SELECT
     t.*,
     s.session_date IS NOT NULL AS is_session,
+    s.session_index,
     ROW_NUMBER() OVER (PARTITION BY t.ticker, t.session_date ORDER BY t.load_id DESC, t.ts DESC) AS copy_rank
   FROM as_traded AS t
   LEFT JOIN silver.sessions AS s
@@ -46,6 +47,7 @@ SELECT
   ticker, -- Ticker symbol
   ts, -- Bar timestamp (UTC) as the provider keyed it
   session_date, -- Date of the bar in the exchange's zone
+  session_index, -- Position of the session in the exchange calendar (NULL if not a session)
   open, -- Open, as traded
   high, -- High, as traded
   low, -- Low, as traded

@@ -17,6 +17,7 @@ MODEL (
 SELECT
   ticker, -- Ticker symbol
   session_date, -- Session (exchange-zone date)
+  session_index, -- Position of the session in the exchange calendar
   open, -- Open, as traded
   high, -- High, as traded
   low, -- Low, as traded
@@ -28,3 +29,6 @@ SELECT
 FROM silver.bars_daily_checked
 WHERE reject_reason IS NULL
   AND session_date BETWEEN @start_ds AND @end_ds
+;
+
+@postgres_indexes((ticker, session_date), session_date)

@@ -10,7 +10,7 @@ from sqlglot import exp
 from sqlmesh import ExecutionContext, model
 from sqlmesh.core.model.kind import ModelKindName
 
-from pipelines.calendar import sessions_between
+from pipelines import calendar as exchange_calendar
 
 
 @model(
@@ -25,12 +25,15 @@ from pipelines.calendar import sessions_between
         "market_open": "timestamptz",
         "market_close": "timestamptz",
         "early_close": "boolean",
+        "session_index": "int",
     },
     column_descriptions={
         "session_date": "Trading day, as a date in the exchange's time zone",
         "market_open": "Regular-session open (UTC)",
         "market_close": "Regular-session close (UTC); earlier on early-close days",
         "early_close": "True when the session closes before the regular time",
+        "session_index": "Position in the calendar (0 = the first session since 1990): the "
+        "number of sessions between two dates is a subtraction",
     },
     audits=[("unique_values", {"columns": [exp.column("session_date")]})],
 )
@@ -44,4 +47,6 @@ def execute(
     settings = context.var("marketflow") or {}
     calendar = settings.get("exchange", {}).get("calendar", "XNYS")
     last = date(max(execution_time.year, end.year) + 1, 12, 31)
-    return sessions_between(calendar, date(1990, 1, 1), last)
+    sessions = exchange_calendar.sessions_between(calendar, exchange_calendar.CALENDAR_START, last)
+    sessions["session_index"] = range(len(sessions))
+    return sessions
