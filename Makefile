@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
-.PHONY: help install demo test lint format lock clean services-up services-down services-status
+.PHONY: help install demo test lint format lock clean services-up services-down services-status bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ services-down: $(STAMP)  ## stop them (their data stays under data/services)
 
 services-status: $(STAMP)  ## are they running?
 	$(BIN)/python -m pipelines.services status
+
+bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts the services; ~1 h)
+	$(BIN)/python bench/pipeline_bench.py
 
 clean:  ## remove everything the pipeline and the tests regenerate
 	rm -rf data .cache logs .pytest_cache .ruff_cache test-artifacts

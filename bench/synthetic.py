@@ -89,10 +89,12 @@ def write(out: Path, tickers: int, years: int, first: int = 1, seed: int = 7) ->
     return {"bars": rows, "actions": len(actions), "sessions": len(days)}
 
 
-def next_session_file(out: Path, tickers: int, name: str, first: int = 1, seed: int = 7) -> int:
-    """One more session (the first of 2025) for tickers first..first+tickers-1."""
-    day = session_dates("XNYS", date(2025, 1, 1), date(2025, 1, 10))[0]
-    rng = np.random.default_rng([seed, 10**6])
+def next_session_file(
+    out: Path, tickers: int, name: str, nth: int = 1, first: int = 1, seed: int = 7
+) -> int:
+    """The nth session of 2025 for tickers first..first+tickers-1, in one file."""
+    day = session_dates("XNYS", date(2025, 1, 1), date(2025, 1, 31))[nth - 1]
+    rng = np.random.default_rng([seed, 10**6, nth])
     rows = []
     for i in range(first, first + tickers):
         price = float(rng.uniform(10, 200))

@@ -1,5 +1,7 @@
-"""Macros shared by the models: settings from config.yaml's `variables: marketflow:` block and
-the warm-up window that lets incremental models compute windows exactly."""
+"""Macros shared by the models: settings from config.yaml's top-level `exchange` and
+`adjustment` variables (never the `marketflow` block: SQLMesh versions a model by the whole
+value of each variable it reads, and the universe must not rebuild models), and the warm-up
+window that lets incremental models compute windows exactly."""
 
 from __future__ import annotations
 
@@ -13,14 +15,10 @@ from sqlmesh.core.macros import MacroEvaluator
 WARMUP_DAYS = 730
 
 
-def _settings(evaluator: MacroEvaluator) -> dict:
-    return evaluator.var("marketflow") or {}
-
-
 @macro()
 def exchange_tz(evaluator: MacroEvaluator) -> exp.Expression:
     """The exchange's time zone: session dates are dates in this zone."""
-    zone = _settings(evaluator).get("exchange", {}).get("timezone", "America/New_York")
+    zone = (evaluator.var("exchange") or {}).get("timezone", "America/New_York")
     return exp.Literal.string(zone)
 
 
@@ -35,7 +33,7 @@ def dividend_multiplier(
     prev_close (Yahoo, CRSP): 1 - D / close of the session before the ex-date;
     ex_close (Quandl WIKI): close(ex) / (close(ex) + D).
     Chosen here rather than with a CASE on a constant, which sqlglot's simplifier mangles."""
-    method = _settings(evaluator).get("adjustment", {}).get("dividend_method", "prev_close")
+    method = (evaluator.var("adjustment") or {}).get("dividend_method", "prev_close")
     if method == "ex_close":
         return exp.Div(
             this=ex_close, expression=exp.paren(exp.Add(this=ex_close.copy(), expression=cash))

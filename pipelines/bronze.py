@@ -247,10 +247,31 @@ def load_bronze(
         status(f"merging {len(manifests)} landing(s) into bronze")
     info = pipeline.run(raw_store_source(store, manifests))
     info.raise_on_failed_jobs()
+    if project.warehouse.engine == "postgres":
+        _postgres_indexes(pipeline)
     counts = pipeline.last_trace.last_normalize_info.row_counts
     result.bars = counts.get(BARS_TABLE, 0)
     result.corporate_actions = counts.get(ACTIONS_TABLE, 0)
     return result
+
+
+# PostgreSQL needs these for dlt's merge (it joins on the key) and for silver's incremental
+# reads (a ts range); DuckDB prunes with zone maps instead.
+POSTGRES_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS bars_key ON {bars} (ticker, interval, ts)",
+    "CREATE INDEX IF NOT EXISTS bars_ts ON {bars} (ts)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS actions_key ON {actions} (ticker, ex_date, action)",
+)
+
+
+def _postgres_indexes(pipeline: dlt.Pipeline) -> None:
+    with pipeline.sql_client() as client:
+        names = {
+            "bars": client.make_qualified_table_name(BARS_TABLE),
+            "actions": client.make_qualified_table_name(ACTIONS_TABLE),
+        }
+        for statement in POSTGRES_INDEXES:
+            client.execute_sql(statement.format(**names))
 
 
 def origins_seen(project: Project, store: RawStore) -> dict[str, str]:

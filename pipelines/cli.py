@@ -187,7 +187,9 @@ def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
             f"{staged['corporate_actions']} corporate actions derived from Adj Close."
         )
         moment = _parse_as_of(as_of, project)
-        options = RunOptions(intervals=["1d"], as_of=_session_day(moment, project))
+        options = RunOptions(
+            intervals=["1d"], as_of=_session_day(moment, project), full_checks=True
+        )
         code = _execute_run(project, options, title="demo")
         console.print(
             "\n[bold]Next[/bold]\n"
@@ -294,7 +296,7 @@ def _execute_run(project: Project, options: Any, title: str) -> int:
         f"raw store {project.raw_url}"
     )
     report = run_pipeline(project, options, console)
-    _print_summary(project, report, time.perf_counter() - started)
+    _print_summary(project, report, time.perf_counter() - started, whole=options.full_checks)
     if report.checks:
         _print_checks(report.checks, only_problems=True)
     if report.rejections:
@@ -311,49 +313,55 @@ def _execute_run(project: Project, options: Any, title: str) -> int:
     return 0
 
 
-def _print_summary(project: Project, report: Any, seconds: float) -> None:
+def _print_summary(project: Project, report: Any, seconds: float, whole: bool) -> None:
+    """Per ticker: bars and sessions covered. `whole` describes the warehouse (the demo);
+    otherwise only what this run restated, so a run costs the same on any history."""
+    from pipelines.checks import row_counts
     from pipelines.transform import sqlmesh_context
 
+    since = None if whole else (report.transform.restated_from if report.transform else None)
     context = sqlmesh_context(project)
     try:
-        adapter = context.engine_adapter
-        per_ticker = adapter.fetchall(
-            "SELECT ticker, COUNT(*), MIN(session_date), MAX(session_date) "
-            "FROM silver.bars_daily GROUP BY ticker ORDER BY ticker"
-        )
-        from pipelines.checks import row_counts
-
-        counts = row_counts(context)
+        per_ticker = []
+        if whole or since is not None:
+            where = f"WHERE session_date >= '{since}'" if since else ""
+            per_ticker = context.engine_adapter.fetchall(
+                "SELECT ticker, COUNT(*), MIN(session_date), MAX(session_date) "
+                f"FROM silver.bars_daily_continuous {where} GROUP BY ticker ORDER BY ticker"
+            )
+        counts = row_counts(context) if whole else {}
     finally:
         context.close()
 
-    table = Table(title="Daily bars in silver", title_justify="left")
-    for column in ("ticker", "bars", "first session", "last session"):
-        table.add_column(column, justify="right" if column == "bars" else "left")
-    for ticker, n, first, last in per_ticker:
-        table.add_row(ticker, f"{n:,}", str(first), str(last))
-    console.print(table)
+    if per_ticker and len(per_ticker) <= 50:
+        title = "Daily bars in silver" if whole else f"Daily bars restated since {since}"
+        table = Table(title=title, title_justify="left")
+        for column in ("ticker", "bars", "first session", "last session"):
+            table.add_column(column, justify="right" if column == "bars" else "left")
+        for ticker, n, first, last in per_ticker:
+            table.add_row(ticker, f"{n:,}", str(first), str(last))
+        console.print(table)
+    if counts:
+        sizes = Table(title="Warehouse", title_justify="left")
+        sizes.add_column("table")
+        sizes.add_column("rows", justify="right")
+        for name, n in counts.items():
+            sizes.add_row(name, "-" if n is None else f"{n:,}")
+        console.print(sizes)
 
-    sizes = Table(title="Warehouse", title_justify="left")
-    sizes.add_column("table")
-    sizes.add_column("rows", justify="right")
-    for name, n in counts.items():
-        sizes.add_row(name, "-" if n is None else f"{n:,}")
-    console.print(sizes)
-
+    scope = "" if whole else " restated"
+    bars = sum(r[1] for r in per_ticker)
+    span = (
+        f" from {min(r[2] for r in per_ticker)} to {max(r[3] for r in per_ticker)}"
+        if per_ticker
+        else ""
+    )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-    n_checks = len(report.checks)
     passed = sum(r.passed for r in report.checks)
     console.print(
-        f"[bold]Summary[/bold]: {len(per_ticker)} tickers, "
-        f"{sum(r[1] for r in per_ticker):,} daily bars"
-        + (
-            f" from {min(r[2] for r in per_ticker)} to {max(r[3] for r in per_ticker)}"
-            if per_ticker
-            else ""
-        )
-        + f"; landed {report.landed_rows('bars'):,} bars this run"
-        + (f"; checks {passed}/{n_checks} passed" if n_checks else "")
+        f"[bold]Summary[/bold]: {len(per_ticker)} tickers, {bars:,}{scope} daily bars{span}; "
+        f"landed {report.landed_rows('bars'):,} bars this run"
+        + (f"; checks {passed}/{len(report.checks)} passed" if report.checks else "")
         + f"; {seconds:.1f}s ({stages})"
     )
 

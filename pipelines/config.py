@@ -134,8 +134,14 @@ class Adjustment(_Strict):
     dividend_method: Literal["prev_close", "ex_close"] = "prev_close"
 
 
+# Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
+# `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
+MODEL_VARIABLES = ("exchange", "adjustment")
+
+
 class Settings(_Strict):
-    """The `variables: marketflow:` block of config.yaml."""
+    """The `variables: marketflow:` block of config.yaml, plus the top-level `exchange` and
+    `adjustment` variables the models share."""
 
     universe: Universe
     exchange: Exchange = Exchange()
@@ -253,11 +259,22 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
     sqlmesh_config = _load_sqlmesh_config(path)
     root = path.parent
 
-    raw = (sqlmesh_config.variables or {}).get("marketflow")
+    variables = sqlmesh_config.variables or {}
+    raw = variables.get("marketflow")
     if raw is None:
         raise ConfigError(f"{path}: variables.marketflow: missing (the pipeline's settings)")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: variables.marketflow: must be a mapping")
+    misplaced = [k for k in MODEL_VARIABLES if k in raw]
+    if misplaced:
+        raise ConfigError(
+            f"{path}: variables.marketflow.{misplaced[0]}: belongs directly under variables "
+            f"(variables.{misplaced[0]}), where the SQLMesh models read it"
+        )
     try:
-        settings = Settings.model_validate(raw)
+        settings = Settings.model_validate(
+            raw | {k: variables[k] for k in MODEL_VARIABLES if k in variables}
+        )
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
 
@@ -309,9 +326,11 @@ def _absolute_duckdb_paths(config: Any, root: Path) -> Any:
 
 
 def _describe(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid settings under variables.marketflow"]
+    lines = [f"{path}: invalid settings"]
     for err in exc.errors():
-        key = ".".join(str(p) for p in ("variables", "marketflow", *err["loc"]))
+        loc = [str(p) for p in err["loc"]]
+        prefix = ["variables"] if loc and loc[0] in MODEL_VARIABLES else ["variables", "marketflow"]
+        key = ".".join(prefix + loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

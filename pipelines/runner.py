@@ -37,6 +37,7 @@ class RunOptions:
     end: date | None = None
     as_of: date | None = None  # last session to process; default today at the exchange
     checks: bool = True
+    full_checks: bool = False  # every audit over the whole history (slow on long histories)
 
 
 @dataclass
@@ -86,6 +87,7 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
         end=options.end,
         as_of=options.as_of or today_at_exchange(project),
         checks=options.checks,
+        full_checks=options.full_checks,
     )
 
 
@@ -125,7 +127,7 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
 
     if options.checks:
         with _stage(report, "checks", console):
-            report.checks = run_checks(project, options.as_of)
+            report.checks = run_checks(project, options.as_of, full=options.full_checks)
     return report
 
 

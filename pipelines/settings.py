@@ -28,6 +28,7 @@ MANIFEST_DIR = "_manifests"
 # SQLMesh models that hold history incrementally; a late bar or corporate action restates
 # them (and, through SQLMesh, everything downstream) from its date onward.
 INCREMENTAL_MODELS = (
+    "silver.bars_daily_checked",
     "silver.bars_daily_clean",
     "silver.bars_daily_continuous",
     "silver.quarantine",

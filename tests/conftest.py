@@ -118,14 +118,17 @@ class Project:
         )
 
 
-def write_config(root: Path, overrides: dict | None = None) -> Path:
-    """The repository's config.yaml with `overrides` merged into variables.marketflow."""
+def write_config(root: Path, overrides: dict | None = None, variables: dict | None = None) -> Path:
+    """The repository's config.yaml with `overrides` merged into variables.marketflow and
+    `variables` into the top-level variables (exchange, adjustment)."""
     root.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     if overrides:
         config["variables"]["marketflow"] = _deep_merge(
             config["variables"]["marketflow"], overrides
         )
+    if variables:
+        config["variables"] = _deep_merge(config["variables"], variables)
     # Double quotes (and no folding) keep the Jinja in strings intact ({{ env_var('X') }}).
     (root / "config.yaml").write_text(
         yaml.safe_dump(config, sort_keys=False, default_style='"', width=1 << 20)
@@ -137,10 +140,12 @@ def write_config(root: Path, overrides: dict | None = None) -> Path:
     return root / "config.yaml"
 
 
-def make_project(root: Path, overrides: dict | None = None) -> Project:
+def make_project(
+    root: Path, overrides: dict | None = None, variables: dict | None = None
+) -> Project:
     """A DuckDB + local-folder project (no services needed)."""
     env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
-    return Project(root, write_config(root, overrides), "duckdb", env)
+    return Project(root, write_config(root, overrides, variables), "duckdb", env)
 
 
 def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -190,9 +195,15 @@ class ProjectFactory:
             self._services = Services(env, svc.superuser_dsn(creds))
         return self._services
 
-    def __call__(self, root: Path, backend: str, overrides: dict | None = None) -> Project:
+    def __call__(
+        self,
+        root: Path,
+        backend: str,
+        overrides: dict | None = None,
+        variables: dict | None = None,
+    ) -> Project:
         if backend == "duckdb":
-            return make_project(root, overrides)
+            return make_project(root, overrides, variables)
         import psycopg
 
         from pipelines.services import APP_USER, READER_USER, grant_reader
@@ -211,7 +222,7 @@ class ProjectFactory:
             "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
             "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
         }
-        return Project(root, write_config(root, overrides), "postgres", env)
+        return Project(root, write_config(root, overrides, variables), "postgres", env)
 
     def close(self) -> None:
         if self._services is None:
@@ -240,11 +251,13 @@ def session_projects() -> Iterator[ProjectFactory]:
 
 @pytest.fixture
 def new_project(session_projects: ProjectFactory, tmp_path: Path):
-    """new_project(backend, overrides=None) -> a fresh project in tmp_path."""
+    """new_project(backend, overrides=None, variables=None) -> a fresh project in tmp_path."""
     counter = iter(range(100))
 
-    def create(backend: str, overrides: dict | None = None) -> Project:
-        return session_projects(tmp_path / f"p{next(counter)}", backend, overrides)
+    def create(
+        backend: str, overrides: dict | None = None, variables: dict | None = None
+    ) -> Project:
+        return session_projects(tmp_path / f"p{next(counter)}", backend, overrides, variables)
 
     return create
 

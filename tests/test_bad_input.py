@@ -49,7 +49,7 @@ def test_malformed_drop_files_are_rejected_and_nothing_from_them_loads(tmp_path:
 def _config_with(tmp_path: Path, edit) -> Path:
     project = make_project(tmp_path)
     config = yaml.safe_load(project.config.read_text())
-    edit(config["variables"]["marketflow"])
+    edit(config["variables"])
     project.config.write_text(
         yaml.safe_dump(config, sort_keys=False, default_style='"', width=1 << 20)
     )
@@ -60,27 +60,31 @@ def _config_with(tmp_path: Path, edit) -> Path:
     ("edit", "message"),
     [
         (
-            lambda c: c["universe"].update(tikers=["AAPL"]),
+            lambda c: c["marketflow"]["universe"].update(tikers=["AAPL"]),
             "variables.marketflow.universe.tikers: unknown key",
         ),
         (
-            lambda c: c["universe"].update(tickers="AAPL"),
+            lambda c: c["marketflow"]["universe"].update(tickers="AAPL"),
             "variables.marketflow.universe.tickers: Input should be a valid list",
         ),
         (
             lambda c: c["adjustment"].update(dividend_method="yahoo"),
-            "variables.marketflow.adjustment.dividend_method",
+            "variables.adjustment.dividend_method",
         ),
         (
-            lambda c: c["intervals"].update({"1d": "polygon"}),
+            lambda c: c["marketflow"]["intervals"].update({"1d": "polygon"}),
             "intervals.1d: provider 'polygon' is not defined under providers",
         ),
         (
             lambda c: c["exchange"].update(calendar="NOPE"),
-            "variables.marketflow.exchange.calendar: unknown exchange calendar 'NOPE'",
+            "variables.exchange.calendar: unknown exchange calendar 'NOPE'",
         ),
         (
-            lambda c: c["providers"]["files"]["columns"].pop("close") and None,
+            lambda c: c["marketflow"].update(exchange={"calendar": "XNYS"}),
+            "variables.marketflow.exchange: belongs directly under variables",
+        ),
+        (
+            lambda c: c["marketflow"]["providers"]["files"]["columns"].pop("close") and None,
             None,  # a missing mapping falls back to the column named "close": valid
         ),
     ],

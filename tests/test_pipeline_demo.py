@@ -114,7 +114,7 @@ def test_split_keeps_adjusted_series_continuous(demo_project: Project) -> None:
 def test_adjusted_prices_match_the_vendors_adj_close(new_project, backend) -> None:
     """Recomputing the adjustment from the derived splits and dividends reproduces Quandl's
     own Adj Close (up to one constant per ticker: Quandl also applied actions after 2013)."""
-    project = new_project(backend, {"adjustment": {"dividend_method": "ex_close"}})
+    project = new_project(backend, variables={"adjustment": {"dividend_method": "ex_close"}})
     project.cli("demo", "--as-of", AS_OF)
     ratio = project.query(
         "SELECT ticker, session_date, adj_close / provider_adj_close AS r FROM silver.bars_daily"
@@ -183,3 +183,26 @@ def test_gold_is_identical_on_both_backends(demos) -> None:
     assert_same_tables(
         snapshot(demos["duckdb"], tables), snapshot(demos["postgres"], tables), atol=1e-12
     )
+
+
+def test_editing_the_universe_does_not_re_version_any_model(tmp_path) -> None:
+    """Models read only the exchange and adjustment variables: adding a ticker must not make
+    SQLMesh rebuild twenty years of history."""
+    import yaml
+
+    from pipelines.config import load_project
+    from pipelines.transform import sqlmesh_context
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path)
+    demo.stage(project.drop, end=date(2000, 12, 31))
+    project.cli("run", "--as-of", AS_OF)
+    config = yaml.safe_load(project.config.read_text())
+    config["variables"]["marketflow"]["universe"]["tickers"].append("NVDA")
+    config["variables"]["marketflow"]["storage"]["raw_url"] = "data/raw-elsewhere"
+    project.config.write_text(yaml.safe_dump(config, default_style='"', width=1 << 20))
+    context = sqlmesh_context(load_project(project.config, "local"))
+    try:
+        assert not context.plan_builder("prod").build().has_changes
+    finally:
+        context.close()

@@ -89,7 +89,7 @@ def execute(
     if not tickers:
         yield from ()
         return
-    states = _states(context, this, first)
+    states = _states(context, this, first, tickers)
     # Missing values: NaN, which DuckDB stores as NULL; on PostgreSQL, None in object columns,
     # which every way SQLMesh writes there turns into NULL.
     as_objects = context.engine_adapter.dialect == "postgres"
@@ -152,16 +152,24 @@ def _bars(context: ExecutionContext, view: str, where: str) -> pd.DataFrame:
     return frame
 
 
-def _states(context: ExecutionContext, this: str, first) -> dict[str, dict]:
-    """Each ticker's last saved row before `first` (within STATE_LOOKBACK_DAYS)."""
+def _states(context: ExecutionContext, this: str, first, tickers: list[str]) -> dict[str, dict]:
+    """The last saved row before `first` (within STATE_LOOKBACK_DAYS) of each ticker the
+    interval touches: the cost follows the tickers updated, not the universe or the history."""
     since = first - timedelta(days=STATE_LOOKBACK_DAYS)
     columns = ", ".join(STATE_COLUMNS)
-    frame = context.fetchdf(
-        f"SELECT ticker, {columns} FROM ("
-        "  SELECT *, ROW_NUMBER() OVER (PARTITION BY ticker ORDER BY session_date DESC) AS rn"
-        f"  FROM {this} WHERE session_date < '{first}' AND session_date >= '{since}'"
-        ") AS latest WHERE rn = 1"
-    )
+    frames = []
+    for offset in range(0, len(tickers), 1000):
+        chosen = _quoted(tickers[offset : offset + 1000])
+        frames.append(
+            context.fetchdf(
+                f"SELECT ticker, {columns} FROM ("
+                "  SELECT *, ROW_NUMBER() OVER (PARTITION BY ticker ORDER BY session_date DESC)"
+                f"   AS rn FROM {this} WHERE ticker IN ({chosen})"
+                f"   AND session_date < '{first}' AND session_date >= '{since}'"
+                ") AS latest WHERE rn = 1"
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
     states = {}
     for row in frame.to_dict("records"):
         states[row.pop("ticker")] = {k: (None if pd.isna(v) else v) for k, v in row.items()}

@@ -11,14 +11,18 @@ MODEL (
   )
 );
 
-WITH actions AS (
-  SELECT a.ticker, a.ex_date, a.action, a.value, s.session_index AS ex_index
+WITH calendar AS (
+  SELECT session_date, LAG(session_date) OVER (ORDER BY session_date) AS previous_session
+  FROM silver.sessions
+), actions AS (
+  SELECT a.ticker, a.ex_date, a.action, a.value, c.previous_session
   FROM silver.corporate_actions AS a
-  LEFT JOIN silver.sessions AS s
-    ON s.session_date = a.ex_date
+  LEFT JOIN calendar AS c
+    ON c.session_date = a.ex_date
 ), closes AS (
-  -- The close of the session before the ex-date and of the ex-date itself, by equi-joins on
-  -- the calendar; when that bar is missing, the nearest bar (an index lookup per action).
+  -- The close of the session before the ex-date and of the ex-date itself: equi-joins on
+  -- (ticker, session_date), which PostgreSQL serves from an index; when that bar is missing,
+  -- the nearest one (a lookup only for those actions).
   SELECT
     a.*,
     COALESCE(
@@ -39,9 +43,9 @@ WITH actions AS (
     ) AS ex_close
   FROM actions AS a
   LEFT JOIN silver.bars_daily_clean AS prev_bar
-    ON prev_bar.ticker = a.ticker AND prev_bar.session_index = a.ex_index - 1
+    ON prev_bar.ticker = a.ticker AND prev_bar.session_date = a.previous_session
   LEFT JOIN silver.bars_daily_clean AS ex_bar
-    ON ex_bar.ticker = a.ticker AND ex_bar.session_index = a.ex_index
+    ON ex_bar.ticker = a.ticker AND ex_bar.session_date = a.ex_date
 ), per_date AS (
   -- A split and a dividend on the same day combine; a dividend before the ticker's first bar
   -- moves no bar relative to another, so it counts as 1.

@@ -1,20 +1,34 @@
 MODEL (
   name silver.bars_daily_checked,
-  kind VIEW,
+  kind INCREMENTAL_BY_TIME_RANGE (
+    time_column session_date
+  ),
+  cron '@daily',
   grain (ticker, ts),
-  description 'Every daily bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when it is good). Feeds silver.bars_daily_clean and silver.quarantine, so the rules live in one place.'
+  description 'Every daily bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when it is good). Feeds silver.bars_daily_clean and silver.quarantine, so the rules live in one place. Reads only the bronze rows of its interval (by ts, which bronze is indexed on).',
+  audits (
+    unique_combination_of_columns(columns := (ticker, ts)),
+    not_null(columns := (ticker, ts, session_date))
+  )
 );
 
-WITH splits_after AS (
+WITH interval_bars AS (
+  -- A session date is a date in the exchange''s zone; a day either side covers every offset.
+  SELECT *
+  FROM bronze.bars
+  WHERE interval = '1d'
+    AND ts >= CAST(@start_ds AS TIMESTAMPTZ) - INTERVAL '1' DAY
+    AND ts < CAST(@end_ds AS TIMESTAMPTZ) + INTERVAL '2' DAY
+), splits_after AS (
   -- Yahoo-style bars are divided by every split between the bar and the fetch: undo that.
   SELECT b.ticker, b.ts, EXP(SUM(LN(s.value))) AS factor
-  FROM bronze.bars AS b
+  FROM interval_bars AS b
   JOIN silver.corporate_actions AS s
     ON s.ticker = b.ticker
     AND s.action = 'split'
     AND s.ex_date > @session_date(b.ts)
     AND s.ex_date <= @session_date(b.fetched_at)
-  WHERE b.interval = '1d' AND b.price_basis = 'split_adjusted'
+  WHERE b.price_basis = 'split_adjusted'
   GROUP BY b.ticker, b.ts
 ), as_traded AS (
   SELECT
@@ -29,10 +43,9 @@ WITH splits_after AS (
     b.provider_adj_close,
     b.source,
     b.load_id
-  FROM bronze.bars AS b
+  FROM interval_bars AS b
   LEFT JOIN splits_after AS f
     ON f.ticker = b.ticker AND f.ts = b.ts
-  WHERE b.interval = '1d'
 ), ranked AS (
   SELECT
     t.*,
@@ -67,3 +80,6 @@ SELECT
     WHEN copy_rank > 1 THEN 'duplicate session bar'
   END AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM ranked
+WHERE session_date BETWEEN @start_ds AND @end_ds;
+
+@postgres_indexes(session_date)

@@ -44,8 +44,7 @@ def execute(
     execution_time: datetime,
     **kwargs: t.Any,
 ) -> pd.DataFrame:
-    settings = context.var("marketflow") or {}
-    calendar = settings.get("exchange", {}).get("calendar", "XNYS")
+    calendar = (context.var("exchange") or {}).get("calendar", "XNYS")
     last = date(max(execution_time.year, end.year) + 1, 12, 31)
     sessions = exchange_calendar.sessions_between(calendar, exchange_calendar.CALENDAR_START, last)
     sessions["session_index"] = range(len(sessions))

@@ -1,0 +1,251 @@
+"""Pipeline benchmark on SYNTHETIC data: 500 tickers x 20 years of daily bars on the XNYS
+calendar (about 2.5M bars, with splits and dividends), through the real CLI, on each backend.
+
+    python bench/pipeline_bench.py [--backends duckdb,postgres] [--tickers 500] [--growth 10]
+
+Measures, per backend (wall time and peak RSS of the `marketflow` process):
+  backfill      all drop files -> raw -> bronze -> silver -> gold -> checks
+  incremental   one more session for every ticker
+  after growth  the same incremental run once history has grown `growth` times (more tickers,
+                so bronze/silver/gold hold growth x the bars)
+  floor         a bare insert of the same 2.5M bars: DuckDB from Arrow, PostgreSQL COPY
+PostgreSQL runs on the local services (make services-up); its server's memory is not counted.
+Prints a Markdown table (the README's) and writes it to bench/work/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import synthetic  # noqa: E402
+from tests.conftest import write_config  # noqa: E402
+
+WORK = ROOT / "bench" / "work"
+AS_OF = "2025-01-31"
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_mb: float
+    stages: str = ""
+
+
+def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> Measure:
+    """Run the CLI; wall time and the peak resident set size of that process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **env, "COLUMNS": "160"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"marketflow {' '.join(args)} failed:\n{output[-4000:]}")
+    summary = " ".join(line.strip() for line in output.splitlines() if line.strip())
+    stages = summary.split("s (", 1)[1].split(")", 1)[0] if "s (" in summary else ""
+    return Measure(seconds, usage.ru_maxrss / 1024, stages)
+
+
+def project(backend: str, tickers: int, drop: Path) -> tuple[Path, dict[str, str]]:
+    root = WORK / backend
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "data").mkdir()
+    os.symlink(drop, root / "data" / "drop")
+    configure(root, tickers)
+    env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
+    if backend == "postgres":
+        env = postgres_env()
+    return root, env
+
+
+def configure(root: Path, tickers: int) -> None:
+    write_config(
+        root,
+        {
+            "universe": {"tickers": [synthetic.ticker_name(i) for i in range(1, tickers + 1)]},
+            "intervals": {"1d": "synthetic"},
+            "providers": {
+                "synthetic": {
+                    "type": "files",
+                    "drop_folder": "data/drop",
+                    "bars": {"1d": {"glob": "1d/*.parquet"}},
+                    "columns": {
+                        c: c for c in ("ticker", "ts", "open", "high", "low", "close", "volume")
+                    },
+                    "corporate_actions": {"file": "corporate_actions.csv"},
+                }
+            },
+        },
+    )
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    del config["variables"]["marketflow"]["providers"]["files"]
+    (root / "config.yaml").write_text(
+        yaml.safe_dump(config, sort_keys=False, default_style='"', width=1 << 20)
+    )
+
+
+def postgres_env() -> dict[str, str]:
+    import psycopg
+
+    from pipelines import services
+
+    env = services.up(log=lambda _: None, write_env=False)
+    dsn = services.superuser_dsn(services.Credentials.load_or_create(services.SERVICES))
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for database in (name, f"{name}_state"):
+            conn.execute(f"CREATE DATABASE {database} OWNER {services.APP_USER}")
+    return env | {
+        "MARKETFLOW_GATEWAY": "postgres",
+        "MARKETFLOW_PG_DATABASE": name,
+        "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
+        "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
+    }
+
+
+def floor(backend: str, drop: Path, tickers: int, env: dict[str, str]) -> Measure:
+    files = [drop / "1d" / f"{synthetic.ticker_name(i)}.parquet" for i in range(1, tickers + 1)]
+    table = ds.dataset(files, format="parquet").to_table()
+    started = time.perf_counter()
+    if backend == "duckdb":
+        import duckdb
+
+        path = WORK / "floor.duckdb"
+        path.unlink(missing_ok=True)
+        con = duckdb.connect(str(path))
+        con.register("bars", table)
+        con.execute("CREATE TABLE bars_copy AS SELECT * FROM bars")
+        con.close()
+    else:
+        import psycopg
+
+        dsn = (
+            f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
+            f"{env['MARKETFLOW_PG_HOST']}:{env['MARKETFLOW_PG_PORT']}/{env['MARKETFLOW_PG_DATABASE']}"
+        )
+        buffer = io.StringIO()
+        table.to_pandas().to_csv(buffer, index=False, header=False)
+        buffer.seek(0)
+        with psycopg.connect(dsn) as conn:
+            conn.execute(
+                "CREATE TABLE public.bars_copy (ticker text, ts timestamptz, open float8, "
+                "high float8, low float8, close float8, volume float8)"
+            )
+            with conn.cursor().copy("COPY public.bars_copy FROM STDIN WITH (FORMAT csv)") as copy:
+                while chunk := buffer.read(1 << 20):
+                    copy.write(chunk)
+    return Measure(time.perf_counter() - started, 0.0)
+
+
+def prepare_drop(tickers: int, growth: int) -> tuple[Path, Path]:
+    """The base drop folder (tickers 1..n) and the growth folder (n+1..growth*n), made once."""
+    base, extra = WORK / f"drop-{tickers}", WORK / f"extra-{tickers}x{growth}"
+    if not (base / ".complete").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        print(f"generating {tickers} synthetic tickers x 20 years in {base}", flush=True)
+        synthetic.write(base, tickers, 20)
+        (base / ".complete").touch()
+    if growth > 1 and not (extra / ".complete").exists():
+        shutil.rmtree(extra, ignore_errors=True)
+        print(f"generating {tickers * (growth - 1)} more in {extra}", flush=True)
+        synthetic.write(extra, tickers * (growth - 1), 20, first=tickers + 1)
+        (extra / ".complete").touch()
+    return base, extra
+
+
+def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
+    base, extra = prepare_drop(args.tickers, args.growth)
+    # The project's drop folder: links to the base files, then the next session, then growth.
+    drop = WORK / f"drop-{backend}"
+    shutil.rmtree(drop, ignore_errors=True)
+    (drop / "1d").mkdir(parents=True)
+    for path in (base / "1d").glob("*.parquet"):
+        os.symlink(path, drop / "1d" / path.name)
+    shutil.copy(base / "corporate_actions.csv", drop / "corporate_actions.csv")
+    root, env = project(backend, args.tickers, drop)
+    results = {}
+
+    print(f"[{backend}] backfill: {args.tickers} tickers x 20 years", flush=True)
+    results["backfill"] = run_measured(["run", "--as-of", AS_OF], env, root)
+    synthetic.next_session_file(drop, args.tickers, "next-1.parquet", nth=1)
+    print(f"[{backend}] incremental: one more session", flush=True)
+    results["incremental"] = run_measured(["run", "--as-of", AS_OF], env, root)
+
+    if args.growth > 1:
+        print(f"[{backend}] growing the history {args.growth}x", flush=True)
+        for path in (extra / "1d").glob("*.parquet"):
+            os.symlink(path, drop / "1d" / path.name)
+        with (drop / "corporate_actions.csv").open("a") as out:
+            out.writelines((extra / "corporate_actions.csv").read_text().splitlines(True)[1:])
+        configure(root, args.tickers * args.growth)
+        results["growth backfill"] = run_measured(["run", "--as-of", AS_OF], env, root)
+        synthetic.next_session_file(drop, args.tickers, "next-2.parquet", nth=2)
+        print(f"[{backend}] incremental after growth", flush=True)
+        results["incremental after growth"] = run_measured(["run", "--as-of", AS_OF], env, root)
+
+    results["floor"] = floor(backend, base, args.tickers, env)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="duckdb,postgres")
+    parser.add_argument("--tickers", type=int, default=500)
+    parser.add_argument("--growth", type=int, default=10)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows = [(backend, bench(backend, args)) for backend in args.backends.split(",")]
+    table = render(rows, args)
+    (WORK / "results.md").write_text(table)
+    print(table)
+
+
+def render(rows: list[tuple[str, dict[str, Measure]]], args: argparse.Namespace) -> str:
+    bars = args.tickers * len(synthetic.sessions(20))
+    lines = [
+        f"SYNTHETIC data: {args.tickers} tickers x 20 years = {bars:,} daily bars; "
+        f"growth {args.growth}x; `python bench/pipeline_bench.py` (`make bench`), 2 cores.",
+        "",
+        "| backend | step | wall s | peak RSS MB | stages |",
+        "|---|---|---:|---:|---|",
+    ]
+    for backend, results in rows:
+        for step, m in results.items():
+            rss = f"{m.peak_mb:,.0f}" if m.peak_mb else "-"
+            lines.append(f"| {backend} | {step} | {m.seconds:.1f} | {rss} | {m.stages} |")
+        ratio = results["backfill"].seconds / results["floor"].seconds
+        lines.append(f"| {backend} | backfill / floor | {ratio:.1f}x | | |")
+        if "incremental after growth" in results:
+            growth_ratio = (
+                results["incremental after growth"].seconds / results["incremental"].seconds
+            )
+            lines.append(
+                f"| {backend} | incremental after / before growth | {growth_ratio:.2f}x | | |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
