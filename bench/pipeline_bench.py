@@ -62,7 +62,8 @@ def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> Measure:
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"marketflow {' '.join(args)} failed:\n{output[-4000:]}")
-    summary = " ".join(line.strip() for line in output.splitlines() if line.strip())
+    text = " ".join(line.strip() for line in output.splitlines() if line.strip())
+    summary = text.split("Summary:", 1)[-1]
     stages = summary.split("s (", 1)[1].split(")", 1)[0] if "s (" in summary else ""
     return Measure(seconds, usage.ru_maxrss / 1024, stages)
 

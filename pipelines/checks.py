@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from pipelines.config import Project
-from pipelines.settings import SUMMARY_TABLES
+from pipelines.settings import RUN_CHECK_TABLES, SUMMARY_TABLES
 
 HISTORY_START = date(1990, 1, 1)  # model_defaults.start in config.yaml
 
@@ -65,7 +65,7 @@ def run_checks(
     context = context or sqlmesh_context(project)
     try:
         if not full:
-            return [_row_count(table, n) for table, n in has_rows(context).items()]
+            return [_row_count(t, n) for t, n in has_rows(context, RUN_CHECK_TABLES).items()]
         results = [_row_count(table, n) for table, n in row_counts(context).items()]
         results += _audits(context, as_of, execution_time(as_of))
         return results

@@ -42,6 +42,7 @@ def _files(project: Project, config: FilesProvider, request: SourceRequest) -> D
         end=request.end,
         skip_sha256=request.skip_sha256,
         on_reject=request.on_reject,
+        fingerprints=request.options.get("fingerprints"),
     )
 
 

@@ -7,11 +7,13 @@ restated from the earliest landing they have not seen. A killed run, rerun, conv
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -148,6 +150,7 @@ def _ingest(
         and set(options.tickers) == set(project.settings.universe.tickers)
     )
     seen: frozenset[str] | None = None
+    fingerprints = _load_fingerprints(project)
     for interval in options.intervals:
         name = options.provider or project.settings.intervals[interval]
         if complete and uses_drop_files(project, name) and seen is None:
@@ -160,6 +163,7 @@ def _ingest(
             end=options.end,
             skip_sha256=seen or frozenset(),
             on_reject=rejections.append,
+            options={"fingerprints": fingerprints},
         )
         source = build_source(project, request)
         load_id = new_load_id()
@@ -199,4 +203,25 @@ def _ingest(
             f"({len(manifest.files)} files, load {manifest.load_id})"
         )
         manifests.append(manifest)
+    _save_fingerprints(project, fingerprints)
     return manifests
+
+
+def _fingerprints_file(project: Project) -> Path:
+    return project.pipelines_dir / "drop-fingerprints.json"
+
+
+def _load_fingerprints(project: Project) -> dict:
+    """A local cache only: losing it costs one re-read of the drop folder."""
+    try:
+        return json.loads(_fingerprints_file(project).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_fingerprints(project: Project, fingerprints: dict) -> None:
+    path = _fingerprints_file(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(fingerprints))
+    tmp.replace(path)

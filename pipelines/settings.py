@@ -30,12 +30,25 @@ MANIFEST_DIR = "_manifests"
 INCREMENTAL_MODELS = (
     "silver.bars_daily_checked",
     "silver.bars_daily_clean",
+    "silver.adjustment_events",
     "silver.bars_daily_continuous",
     "silver.quarantine",
     "silver.missing_sessions",
+    "silver.ticker_sessions",
     "gold.features_windowed",
     "gold.features_recursive",
     "gold.ma_crossover_events",
+)
+
+# Physical tables a run checks for rows (views over them may join long histories).
+RUN_CHECK_TABLES = (
+    "bronze.bars",
+    "bronze.corporate_actions",
+    "silver.bars_daily_continuous",
+    "silver.corporate_actions",
+    "silver.ticker_sessions",
+    "gold.features_windowed",
+    "gold.features_recursive",
 )
 
 # Tables the CLI summarises after a run, in display order.

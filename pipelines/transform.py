@@ -21,7 +21,6 @@ from pipelines.settings import BRONZE_DATASET, INCREMENTAL_MODELS, RAW_LOADS_TAB
 # restates what is downstream of them.
 RESTATED_MODELS = (
     "silver.corporate_actions",
-    "silver.adjustment_factors",
     "silver.adjustment_totals",
     *INCREMENTAL_MODELS,
 )

@@ -103,6 +103,8 @@ SELECT
   high_52w, -- Highest high of the last 252 sessions (continuous)
   low_52w -- Lowest low of the last 252 sessions (continuous)
 FROM windows
-WHERE session_date BETWEEN @start_ds AND @end_ds;
+WHERE session_date BETWEEN @start_ds AND @end_ds
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY session_date, ticker;
 
 @postgres_indexes((ticker, session_date), session_date)

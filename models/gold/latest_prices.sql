@@ -2,27 +2,18 @@ MODEL (
   name gold.latest_prices,
   kind VIEW,
   grain (ticker),
-  description 'The latest session of every ticker: close as traded and adjusted, daily return, volume.'
+  description 'The latest session of every ticker: close as traded and adjusted, daily return, volume. An equi-join on each ticker''s last session (silver.ticker_sessions), so it reads one row per ticker whatever the history.'
 );
 
-WITH ranked AS (
-  SELECT
-    b.ticker,
-    b.session_date,
-    b.close,
-    b.adj_close,
-    b.volume,
-    ROW_NUMBER() OVER (PARTITION BY b.ticker ORDER BY b.session_date DESC) AS recency
-  FROM silver.bars_daily AS b
-)
 SELECT
-  r.ticker, -- Ticker symbol
-  r.session_date, -- Latest session with a bar
-  r.close, -- Close, as traded
-  r.adj_close, -- Close, adjusted
+  s.ticker, -- Ticker symbol
+  s.last_session AS session_date, -- Latest session with a bar
+  b.close, -- Close, as traded
+  b.adj_close, -- Close, adjusted
   f.return_1d, -- Return over the previous session
-  r.volume -- Shares traded
-FROM ranked AS r
-LEFT JOIN gold.daily_features AS f
-  ON f.ticker = r.ticker AND f.session_date = r.session_date
-WHERE r.recency = 1
+  b.volume -- Shares traded
+FROM silver.ticker_sessions AS s
+JOIN silver.bars_daily AS b
+  ON b.ticker = s.ticker AND b.session_date = s.last_session
+LEFT JOIN gold.features_windowed AS f
+  ON f.ticker = s.ticker AND f.session_date = s.last_session

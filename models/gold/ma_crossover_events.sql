@@ -40,3 +40,5 @@ FROM pairs
 WHERE session_date BETWEEN @start_ds AND @end_ds
   AND prev_fast IS NOT NULL AND prev_slow IS NOT NULL
   AND ((fast > slow AND prev_fast <= prev_slow) OR (fast < slow AND prev_fast >= prev_slow))
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY session_date, ticker

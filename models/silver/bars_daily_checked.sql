@@ -80,6 +80,8 @@ SELECT
     WHEN copy_rank > 1 THEN 'duplicate session bar'
   END AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM ranked
-WHERE session_date BETWEEN @start_ds AND @end_ds;
+WHERE session_date BETWEEN @start_ds AND @end_ds
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY session_date, ticker, ts;
 
 @postgres_indexes(session_date)

@@ -29,6 +29,8 @@ SELECT
 FROM silver.bars_daily_checked
 WHERE reject_reason IS NULL
   AND session_date BETWEEN @start_ds AND @end_ds
-;
+
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY session_date, ticker;
 
 @postgres_indexes((ticker, session_date), session_date)

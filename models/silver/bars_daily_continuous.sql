@@ -33,6 +33,8 @@ SELECT
 FROM silver.bars_daily_clean AS b
 LEFT JOIN silver.adjustment_factors AS f
   ON f.ticker = b.ticker AND b.session_date >= f.valid_from AND b.session_date < f.valid_to
-WHERE b.session_date BETWEEN @start_ds AND @end_ds;
+WHERE b.session_date BETWEEN @start_ds AND @end_ds
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY b.session_date, b.ticker;
 
 @postgres_indexes((ticker, session_date), session_date)

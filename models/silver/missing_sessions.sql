@@ -37,3 +37,5 @@ SELECT
 FROM gaps AS g
 JOIN silver.sessions AS s
   ON s.session_index > g.previous_index AND s.session_index < g.session_index
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY detected_on, ticker

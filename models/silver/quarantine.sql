@@ -27,3 +27,5 @@ SELECT
 FROM silver.bars_daily_checked
 WHERE reject_reason IS NOT NULL
   AND session_date BETWEEN @start_ds AND @end_ds
+-- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
+ORDER BY bar_date, ticker, ts

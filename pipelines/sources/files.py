@@ -58,10 +58,31 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def list_drop_files(drop_folder: Path, pattern: str) -> list[DropFile]:
+FingerprintCache = dict[str, list]  # absolute path -> [size, mtime_ns, sha256]
+
+
+def cached_fingerprint(path: Path, cache: FingerprintCache | None) -> str:
+    """SHA-256 of the file, re-read only when its size or modification time changed."""
+    if cache is None:
+        return fingerprint(path)
+    stat = path.stat()
+    known = cache.get(str(path))
+    if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+        return known[2]
+    sha = fingerprint(path)
+    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+    return sha
+
+
+def list_drop_files(
+    drop_folder: Path, pattern: str, cache: FingerprintCache | None = None
+) -> list[DropFile]:
     """Files matching `pattern` under the drop folder, in name order."""
     paths = sorted(p for p in drop_folder.glob(pattern) if p.is_file())
-    return [DropFile(p, p.relative_to(drop_folder).as_posix(), fingerprint(p)) for p in paths]
+    return [
+        DropFile(p, p.relative_to(drop_folder).as_posix(), cached_fingerprint(p, cache))
+        for p in paths
+    ]
 
 
 @dlt.source(name="files")
@@ -76,6 +97,7 @@ def files_source(
     end: date | None = None,
     skip_sha256: frozenset[str] = frozenset(),
     on_reject: Callable[[Rejection], None] | None = None,
+    fingerprints: FingerprintCache | None = None,
 ) -> Sequence[dlt.sources.DltResource]:
     """Bars of one interval and the corporate actions found in a drop folder.
 
@@ -83,6 +105,8 @@ def files_source(
     start, end: keep only sessions in this window (dates in the exchange's zone).
     skip_sha256: fingerprints of files landed before; those files are not read again.
     on_reject: called with each refused file; without it the first bad file raises.
+    fingerprints: a cache of file fingerprints by size and modification time, updated in place
+      (a folder of thousands of unchanged files is then not re-read on every run).
     """
     folder = Path(drop_folder)
     keep = frozenset(tickers) if tickers else None
@@ -101,7 +125,7 @@ def files_source(
         spec = provider.bars.get(interval)
         if spec is None:
             return
-        for drop in list_drop_files(folder, spec.glob):
+        for drop in list_drop_files(folder, spec.glob, fingerprints):
             if drop.sha256 in skip_sha256:
                 continue
             try:
@@ -123,7 +147,7 @@ def files_source(
         if spec is None or not (folder / spec.file).is_file():
             return
         path = folder / spec.file
-        drop = DropFile(path, spec.file, fingerprint(path))
+        drop = DropFile(path, spec.file, cached_fingerprint(path, fingerprints))
         if drop.sha256 in skip_sha256:
             return
         try:
