@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -217,7 +218,20 @@ def main() -> None:
     parser.add_argument("--growth", type=int, default=10)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    rows = [(backend, bench(backend, args)) for backend in args.backends.split(",")]
+    rows = []
+    for backend in args.backends.split(","):
+        results = bench(backend, args)
+        # Kept per backend, so one backend can be re-measured alone and the table still whole.
+        (WORK / f"results-{backend}.json").write_text(
+            json.dumps({step: vars(m) for step, m in results.items()}, indent=1)
+        )
+        rows.append((backend, results))
+    measured = {backend for backend, _ in rows}
+    for saved in sorted(WORK.glob("results-*.json")):
+        backend = saved.stem.removeprefix("results-")
+        if backend not in measured:
+            data = json.loads(saved.read_text())
+            rows.append((backend, {step: Measure(**m) for step, m in data.items()}))
     table = render(rows, args)
     (WORK / "results.md").write_text(table)
     print(table)

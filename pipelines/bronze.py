@@ -27,6 +27,7 @@ from pipelines.settings import (
     BARS_TABLE,
     BRONZE_DATASET,
     RAW_LOADS_TABLE,
+    TICKERS_TABLE,
 )
 from pipelines.sources import ACTION_KEY, ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA
 
@@ -162,6 +163,11 @@ def _pages(
         for landed in manifest.files:
             if landed.table == table:
                 by_ticker.setdefault(landed.ticker, []).append((manifest.load_id, landed.path))
+    if not by_ticker:
+        # An empty page still creates the table, so silver can always read it (a landing of
+        # 1-minute bars, say, has no corporate actions).
+        yield schema.empty_table()
+        return
     page: list[pa.Table] = []
     rows = 0
     for files in by_ticker.values():
@@ -291,3 +297,55 @@ def origins_seen(project: Project, store: RawStore) -> dict[str, str]:
     for manifest in pending_manifests(store, loaded_load_ids(pipeline)):
         seen.update({sha: name for name, sha in manifest.origins.items()})
     return seen
+
+
+def latest_bar_dates(project: Project, source: str, interval: str) -> dict[str, date]:
+    """Session date of each ticker's latest bar in bronze from this source and interval."""
+    zone = project.settings.exchange.timezone
+    pipeline = bronze_pipeline(project)
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(BARS_TABLE)
+            rows = client.execute_sql(
+                f"SELECT ticker, MAX(ts) FROM {table} WHERE interval = %s AND source = %s "
+                "GROUP BY ticker",
+                interval,
+                source,
+            )
+    except Exception as exc:
+        if _is_missing_table(exc):
+            return {}
+        raise
+    from zoneinfo import ZoneInfo
+
+    local = ZoneInfo(zone)
+    return {ticker: ts.astimezone(local).date() for ticker, ts in rows or [] if ts is not None}
+
+
+def load_universe(project: Project) -> bool:
+    """bronze.tickers: the universe with sector and industry; rewritten only when the
+    universe in config.yaml (or the index data) changed. True when it was written."""
+    import hashlib
+
+    from pipelines.universe import universe_table
+
+    universe = project.settings.universe
+    table = universe_table(universe.tickers, universe.indices)
+    content = table.drop_columns(["updated_at"])
+    digest = hashlib.sha256(str(content.to_pylist()).encode()).hexdigest()
+    table = table.append_column("universe_sha", pa.array([digest] * table.num_rows, pa.string()))
+    pipeline = bronze_pipeline(project)
+    try:
+        with pipeline.sql_client() as client:
+            name = client.make_qualified_table_name(TICKERS_TABLE)
+            stored = client.execute_sql(f"SELECT DISTINCT universe_sha FROM {name}") or []
+        if [r[0] for r in stored] == [digest]:
+            return False
+    except Exception as exc:
+        if not _is_missing_table(exc):
+            raise
+    info = pipeline.run(
+        table, table_name=TICKERS_TABLE, write_disposition="replace", primary_key="ticker"
+    )
+    info.raise_on_failed_jobs()
+    return True

@@ -55,3 +55,16 @@ def last_closed_session(calendar: str, now: datetime) -> date | None:
     schedule = cal.schedule(start_date=(ts - pd.Timedelta(days=14)).date(), end_date=ts.date())
     closed = schedule[schedule["market_close"] <= ts]
     return closed.index[-1].date() if len(closed) else None
+
+
+def sessions_back(calendar: str, day: date, n: int) -> date:
+    """The session n sessions before `day` (day itself when n is 0 and it is a session; the
+    session before it otherwise)."""
+    from datetime import timedelta
+
+    days = session_dates(calendar, day - timedelta(days=2 * n + 14), day)
+    if not days:
+        return day
+    if days[-1] != day:
+        n = max(n - 1, 0)
+    return days[max(len(days) - 1 - n, 0)]

@@ -64,9 +64,10 @@ def run_checks(
     own = context is None
     context = context or sqlmesh_context(project)
     try:
+        daily = _has_daily_bars(context)
         if not full:
-            return [_row_count(t, n) for t, n in has_rows(context, RUN_CHECK_TABLES).items()]
-        results = [_row_count(table, n) for table, n in row_counts(context).items()]
+            return [_row_count(t, n, daily) for t, n in has_rows(context, RUN_CHECK_TABLES).items()]
+        results = [_row_count(table, n, daily) for table, n in row_counts(context).items()]
         results += _audits(context, as_of, execution_time(as_of))
         return results
     finally:
@@ -87,8 +88,29 @@ def has_rows(context: Any, tables: tuple[str, ...] = SUMMARY_TABLES) -> dict[str
     }
 
 
-def _row_count(table: str, n: int | None) -> CheckResult:
-    must_have_rows = not table.startswith(("silver.quarantine", "silver.missing", "gold.ma_"))
+def _has_daily_bars(context: Any) -> bool:
+    adapter = context.engine_adapter
+    return adapter.table_exists("bronze.bars") and bool(
+        adapter.fetchall("SELECT 1 FROM bronze.bars WHERE interval = '1d' LIMIT 1")
+    )
+
+
+# May legitimately be empty: no rejected bar, no gap, no crossover, no split or dividend yet.
+MAY_BE_EMPTY = (
+    "silver.quarantine",
+    "silver.missing",
+    "gold.ma_",
+    "bronze.corporate_actions",
+    "silver.corporate_actions",
+)
+# Built from daily bars: empty while only 1-minute bars were loaded.
+FROM_DAILY_BARS = ("silver.bars_daily", "silver.ticker_sessions", "gold.")
+
+
+def _row_count(table: str, n: int | None, daily: bool = True) -> CheckResult:
+    must_have_rows = not table.startswith(MAY_BE_EMPTY) and (
+        daily or not table.startswith(FROM_DAILY_BARS)
+    )
     return CheckResult(
         name="row_count",
         table=table,

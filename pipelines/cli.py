@@ -221,7 +221,8 @@ def run(
             intervals=_parse_interval(interval),
             tickers=_parse_tickers(tickers),
             provider=provider,
-            as_of=_session_day(_parse_as_of(as_of, project), project),
+            as_of=_session_day(moment := _parse_as_of(as_of, project), project),
+            now=moment,
         )
         return _execute_run(project, options, title="run")
 
@@ -249,7 +250,8 @@ def backfill(
             provider=provider,
             start=_parse_date("--start", start),
             end=_parse_date("--end", end),
-            as_of=_session_day(_parse_as_of(as_of, project), project),
+            as_of=_session_day(moment := _parse_as_of(as_of, project), project),
+            now=moment,
         )
         return _execute_run(project, options, title="backfill")
 
@@ -299,13 +301,27 @@ def _execute_run(project: Project, options: Any, title: str) -> int:
     _print_summary(project, report, time.perf_counter() - started, whole=options.full_checks)
     if report.checks:
         _print_checks(report.checks, only_problems=True)
-    if report.rejections:
+    files = [r for r in report.rejections if r.kind == "file"]
+    tickers = [r for r in report.rejections if r.kind == "ticker"]
+    if files:
         errors.print(
-            f"[red]{len(report.rejections)} input file(s) rejected[/red]; nothing from them was "
+            f"[red]{len(files)} input file(s) rejected[/red]; nothing from them was "
             "loaded. Fix them and run again:"
         )
-        for rejection in report.rejections:
+        for rejection in files:
             errors.print(f"  {rejection}")
+    if tickers:
+        tolerated = len(tickers) <= report.tolerated_failures
+        colour = "yellow" if tolerated else "red"
+        errors.print(
+            f"[{colour}]{len(tickers)} ticker(s) failed[/{colour}] after the retries; every "
+            "other ticker was loaded"
+            + (" (within providers.<name>.max_failed_tickers)" if tolerated else "")
+            + ":"
+        )
+        for rejection in tickers:
+            errors.print(f"  {rejection}")
+    if files or len(tickers) > report.tolerated_failures:
         return EXIT_RUNTIME
     if failed(report.checks):
         errors.print(f"[red]{len(failed(report.checks))} data-quality check(s) failed[/red]")

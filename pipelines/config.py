@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -84,11 +85,73 @@ class FilesProvider(_Strict):
         return value
 
 
-Provider = Annotated[FilesProvider, Field(discriminator="type")]
+class Pacing(_Strict):
+    """How hard a web provider is asked, and how a failure is retried."""
+
+    requests_per_second: float = Field(default=2.0, gt=0, description="across all workers")
+    workers: int = Field(default=2, ge=1, le=32, description="tickers fetched concurrently")
+    retries: int = Field(default=5, ge=0, le=20, description="after the first attempt")
+    backoff_seconds: float = Field(default=1.0, ge=0, description="first retry delay")
+    max_backoff_seconds: float = Field(default=60.0, ge=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, description="per HTTP request")
+
+
+class WebProvider(_Strict):
+    """Settings shared by providers that answer over HTTP."""
+
+    pacing: Pacing = Pacing()
+    history_start: date = Field(
+        default=date(2000, 1, 1), description="first session of a ticker's first daily load"
+    )
+    restatement_lag: int = Field(
+        default=5, ge=0, description="sessions re-read by each incremental run (revisions)"
+    )
+    max_failed_tickers: int = Field(
+        default=0, ge=0, description="failed tickers a run tolerates before it exits 1"
+    )
+
+
+class YahooProvider(WebProvider):
+    """Yahoo Finance through yfinance: Close is split-adjusted, so the price basis is fixed."""
+
+    type: Literal["yahoo"] = "yahoo"
+    base_url: str | None = Field(
+        default=None,
+        description="send every Yahoo request to this http(s) base instead (a mirror or a "
+        "test server); the path and query are kept",
+    )
+    intraday_days: int = Field(
+        default=30, ge=1, le=30, description="how far back Yahoo keeps 1-minute bars"
+    )
+
+    @property
+    def price_basis(self) -> str:
+        return "split_adjusted"
+
+
+class PolygonProvider(WebProvider):
+    """Polygon.io aggregates (adjusted=false), splits and dividends. The API key comes from
+    secrets: POLYGON_API_KEY or .dlt/secrets.toml [sources.polygon] api_key."""
+
+    type: Literal["polygon"] = "polygon"
+    base_url: str = "https://api.polygon.io"
+    page_limit: int = Field(default=50000, ge=1, le=50000, description="rows per page")
+
+    @property
+    def price_basis(self) -> str:
+        return "raw"
+
+
+Provider = Annotated[FilesProvider | YahooProvider | PolygonProvider, Field(discriminator="type")]
 
 
 class Universe(_Strict):
-    tickers: list[str] = Field(min_length=1)
+    """Explicit tickers, index constituents (pytickersymbols, offline), or both."""
+
+    tickers: list[str] = Field(default_factory=list)
+    indices: list[str] = Field(
+        default_factory=list, description="e.g. 'S&P 500', 'NASDAQ 100' (pytickersymbols)"
+    )
 
     @field_validator("tickers")
     @classmethod
@@ -100,6 +163,32 @@ class Universe(_Strict):
         if dupes:
             raise ValueError(f"listed more than once: {dupes}")
         return tickers
+
+    @field_validator("indices")
+    @classmethod
+    def _known_indices(cls, indices: list[str]) -> list[str]:
+        from pipelines.universe import known_indices
+
+        unknown = [i for i in indices if i not in known_indices()]
+        if unknown:
+            raise ValueError(f"unknown index {unknown} (known: {known_indices()})")
+        return indices
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Universe:
+        if not self.tickers and not self.indices:
+            raise ValueError("list tickers, indices, or both")
+        return self
+
+    @cached_property
+    def members(self) -> list[str]:
+        """Every ticker: the explicit ones first, then the indices' constituents."""
+        from pipelines.universe import index_members
+
+        seen = dict.fromkeys(self.tickers)
+        for index in self.indices:
+            seen.update(dict.fromkeys(m.ticker for m in index_members(index)))
+        return list(seen)
 
 
 class Exchange(_Strict):

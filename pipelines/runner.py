@@ -12,19 +12,32 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pipelines.bronze import BronzeResult, load_bronze, origins_seen
+from pipelines.bronze import (
+    BronzeResult,
+    latest_bar_dates,
+    load_bronze,
+    load_universe,
+    origins_seen,
+)
+from pipelines.calendar import sessions_back
 from pipelines.checks import CheckResult, run_checks
 from pipelines.config import ConfigError, Project
 from pipelines.landing import land
 from pipelines.preflight import preflight
-from pipelines.providers import SourceRequest, build_source, uses_drop_files
+from pipelines.providers import (
+    SourceRequest,
+    build_source,
+    max_failed_tickers,
+    restatement_lag,
+    uses_drop_files,
+)
 from pipelines.raw_store import Manifest, RawStore, new_load_id
 from pipelines.sources import Rejection
 from pipelines.transform import TransformResult, progress_console, transform
@@ -38,6 +51,7 @@ class RunOptions:
     start: date | None = None  # backfill window (sessions, exchange-zone dates)
     end: date | None = None
     as_of: date | None = None  # last session to process; default today at the exchange
+    now: datetime | None = None  # the run's moment (--as-of as a timestamp); default now
     checks: bool = True
     full_checks: bool = False  # every audit over the whole history (slow on long histories)
 
@@ -46,6 +60,8 @@ class RunOptions:
 class RunReport:
     manifests: list[Manifest] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    tolerated_failures: int = 0  # failed tickers within the providers' max_failed_tickers
     bronze: BronzeResult | None = None
     transform: TransformResult | None = None
     checks: list[CheckResult] = field(default_factory=list)
@@ -74,7 +90,7 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
             f"--provider: {options.provider!r} is not defined under providers "
             f"(defined: {sorted(settings.providers)})"
         )
-    universe = settings.universe.tickers
+    universe = settings.universe.members
     tickers = options.tickers or list(universe)
     unknown = [t for t in tickers if t not in universe]
     if unknown:
@@ -88,6 +104,7 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
         start=options.start,
         end=options.end,
         as_of=options.as_of or today_at_exchange(project),
+        now=options.now,
         checks=options.checks,
         full_checks=options.full_checks,
     )
@@ -109,10 +126,13 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
     store = project.raw_store()
 
     preflight(project, store)
+    if load_universe(project):
+        console.print("  universe: bronze.tickers updated from config.yaml")
     with _stage(report, "ingest → raw", console):
-        report.manifests = _ingest(project, options, store, report.rejections, console)
+        report.manifests = _ingest(project, options, store, report, console)
         for rejection in report.rejections:
-            console.print(f"  [red]rejected[/red] {rejection}")
+            label = "failed" if rejection.kind == "ticker" else "rejected"
+            console.print(f"  [red]{label}[/red] {rejection}")
 
     with _stage(report, "raw → bronze", console):
         report.bronze = load_bronze(project, store, status=lambda m: console.print(f"  {m}"))
@@ -137,7 +157,7 @@ def _ingest(
     project: Project,
     options: RunOptions,
     store: RawStore,
-    rejections: list[Rejection],
+    report: RunReport,
     console: Console,
 ) -> list[Manifest]:
     manifests = []
@@ -147,7 +167,7 @@ def _ingest(
     complete = (
         options.start is None
         and options.end is None
-        and set(options.tickers) == set(project.settings.universe.tickers)
+        and set(options.tickers) == set(project.settings.universe.members)
     )
     seen: frozenset[str] | None = None
     fingerprints = _load_fingerprints(project)
@@ -155,14 +175,23 @@ def _ingest(
         name = options.provider or project.settings.intervals[interval]
         if complete and uses_drop_files(project, name) and seen is None:
             seen = frozenset(origins_seen(project, store))
+        failures_before = sum(r.kind == "ticker" for r in report.rejections)
+
+        def notice(message: str) -> None:
+            report.notices.append(message)
+            console.print(f"  [yellow]{message}[/yellow]")
+
         request = SourceRequest(
             name=name,
             interval=interval,
             tickers=options.tickers,
             start=options.start,
-            end=options.end,
+            end=options.end or (options.as_of if not uses_drop_files(project, name) else None),
             skip_sha256=seen or frozenset(),
-            on_reject=rejections.append,
+            on_reject=report.rejections.append,
+            on_notice=notice,
+            starts=_incremental_starts(project, name, interval, options),
+            now=options.now,
             options={"fingerprints": fingerprints},
         )
         source = build_source(project, request)
@@ -194,6 +223,9 @@ def _ingest(
                 record_origins=complete,
                 progress=advance,
             )
+        failures = sum(r.kind == "ticker" for r in report.rejections) - failures_before
+        if 0 < failures <= max_failed_tickers(project, name):
+            report.tolerated_failures += failures
         if manifest is None:
             console.print(f"  {name} {interval}: nothing new")
             continue
@@ -205,6 +237,25 @@ def _ingest(
         manifests.append(manifest)
     _save_fingerprints(project, fingerprints)
     return manifests
+
+
+def _incremental_starts(
+    project: Project, name: str, interval: str, options: RunOptions
+) -> dict[str, date]:
+    """For a web provider's incremental run: each ticker from `restatement_lag` sessions
+    before its latest bar in bronze, so revised bars replace old ones. Tickers without bars
+    start at the provider's history start."""
+    lag = restatement_lag(project, name)
+    if lag is None or options.start is not None:
+        return {}
+    calendar = project.settings.exchange.calendar
+    latest = latest_bar_dates(project, name, interval)
+    wanted = set(options.tickers or [])
+    return {
+        ticker: sessions_back(calendar, day, lag - 1) if lag else day + timedelta(days=1)
+        for ticker, day in latest.items()
+        if ticker in wanted
+    }
 
 
 def _fingerprints_file(project: Project) -> Path:

@@ -19,6 +19,7 @@ BRONZE_DATASET = "bronze"
 BARS_TABLE = "bars"
 ACTIONS_TABLE = "corporate_actions"
 RAW_LOADS_TABLE = "raw_loads"
+TICKERS_TABLE = "tickers"
 
 # Raw landing layout (relative to storage.raw_url):
 #   <table>/interval=<i>/source=<s>/ticker=<t>/ingest_date=<YYYY-MM-DD>/<load_id>-<n>.parquet

@@ -117,7 +117,8 @@ def transform(project: Project, end: date, console: Any | None = None) -> Transf
             "prod", no_prompts=True, auto_apply=True, execution_time=exec_time, skip_tests=True
         )
         planned = bool(plan.has_changes) or not existed
-        restated = None
+        # The first build covers every landing: report it from the earliest one.
+        restated = first if not existed and first is not None else None
         if first is not None and first <= end and existed:
             context.plan(
                 "prod",

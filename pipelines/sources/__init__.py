@@ -60,6 +60,7 @@ class Rejection:
     origin: str  # file name, ticker or URL
     reason: str
     column: str | None = None
+    kind: str = "file"  # file: a drop file refused; ticker: a ticker a provider failed on
 
     def __str__(self) -> str:
         where = f"{self.origin}, column {self.column!r}" if self.column else self.origin

@@ -1,0 +1,135 @@
+"""What the providers that answer over HTTP share: pacing, retries with backoff and jitter, a
+worker pool over tickers, and per-ticker failures that never stop the other tickers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import date, timedelta
+from typing import TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from pipelines.config import Pacing
+from pipelines.sources import Rejection
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class PermanentError(Exception):
+    """A failure that retrying cannot fix (unknown symbol, malformed answer)."""
+
+
+class Pacer:
+    """At most `rate` calls per second across every thread (evenly spaced, no bursts)."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next, now)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def retrying(
+    pacing: Pacing,
+    is_transient: Callable[[BaseException], bool],
+    on_retry: Callable[[str], None] | None = None,
+) -> Retrying:
+    """Exponential backoff with jitter on transient failures; reraises the last one."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        if on_retry is not None and state.outcome is not None:
+            exc = state.outcome.exception()
+            wait_s = state.next_action.sleep if state.next_action else 0
+            on_retry(
+                f"attempt {state.attempt_number} failed ({_short(exc)}); retry in {wait_s:.1f}s"
+            )
+
+    return Retrying(
+        stop=stop_after_attempt(pacing.retries + 1),
+        wait=wait_exponential_jitter(
+            multiplier=pacing.backoff_seconds,
+            max=pacing.max_backoff_seconds,
+            jitter=pacing.backoff_seconds,
+        ),
+        retry=retry_if_exception(is_transient),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def _short(exc: BaseException | None) -> str:
+    if exc is None:
+        return "?"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def ticker_failure(provider: str, interval: str, ticker: str, exc: BaseException) -> Rejection:
+    """A ticker a provider could not deliver, after the retries."""
+    return Rejection(f"{ticker} ({provider} {interval})", _short(exc), kind="ticker")
+
+
+def map_tickers(
+    tickers: Iterable[str],
+    fetch: Callable[[str], R],
+    workers: int,
+    on_failure: Callable[[str, BaseException], None],
+) -> Iterator[tuple[str, R]]:
+    """fetch(ticker) on a pool of workers; results in ticker order as they become ready.
+    A ticker whose fetch raises is handed to on_failure and skipped."""
+    ordered = list(tickers)
+    results: dict[str, R] = {}
+    failed: set[str] = set()
+    position = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+        pending: dict[Future[R], str] = {pool.submit(fetch, t): t for t in ordered}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                ticker = pending.pop(future)
+                exc = future.exception()
+                if exc is None:
+                    results[ticker] = future.result()
+                else:
+                    failed.add(ticker)
+                    on_failure(ticker, exc)
+            # Yield in ticker order so landings are deterministic.
+            while position < len(ordered) and (
+                ordered[position] in results or ordered[position] in failed
+            ):
+                ticker = ordered[position]
+                position += 1
+                if ticker in results:
+                    yield ticker, results.pop(ticker)
+
+
+def windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
+    """[start, end] (inclusive dates) cut into consecutive windows of at most `days` days."""
+    out = []
+    cursor = start
+    while cursor <= end:
+        last = min(cursor + timedelta(days=days - 1), end)
+        out.append((cursor, last))
+        cursor = last + timedelta(days=1)
+    return out
+
+
+def describe_failure(exc: BaseException) -> str:
+    return _short(exc)

@@ -1,0 +1,375 @@
+"""Local HTTP servers that speak Yahoo's chart protocol and Polygon's REST API, serving the real
+bokeh_sampledata bars (Quandl WIKI, 2000-2013) with their real splits and dividends.
+
+Yahoo's answers are shaped as Yahoo shapes them: Close (and open/high/low) divided by every
+later split, volume multiplied by it, dividend amounts split-adjusted, `adjclose` the vendor's
+Adj Close. Polygon's are as traded (`adjusted=false`). One-minute bars do not exist in any
+package (notes/data.md): `minute_bars` derives SYNTHETIC ones from a real daily bar.
+
+Faults are injected per ticker: a list of HTTP statuses to answer before the real one, a
+permanent status, or a malformed body. Every request is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from pipelines import demo
+
+NY = ZoneInfo("America/New_York")
+API_KEY = "test-polygon-key"
+
+
+def as_traded() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundled bars (ticker, day, open..volume, adj_close) and their corporate actions."""
+    raw = demo.bundled_bars()
+    actions = demo.derive_corporate_actions(raw)
+    bars = raw.rename(
+        columns={
+            "Ticker": "ticker",
+            "Date": "day",
+            "Open": "open",
+            "High": "high",
+            "Low": "low",
+            "Close": "close",
+            "Volume": "volume",
+            "Adj Close": "adj_close",
+        }
+    )
+    return bars.sort_values(["ticker", "day"]).reset_index(drop=True), actions
+
+
+def split_factor_after(bars: pd.DataFrame, actions: pd.DataFrame) -> np.ndarray:
+    """For each bar, the product of the splits with a later ex-date (what Yahoo divides by)."""
+    factor = np.ones(len(bars))
+    splits = actions[actions["action"] == "split"]
+    for row in splits.itertuples():
+        later = (bars["ticker"] == row.ticker) & (bars["day"] < row.ex_date)
+        factor[later.to_numpy()] *= row.value
+    return factor
+
+
+def minute_bars(day_bar: pd.Series) -> pd.DataFrame:
+    """SYNTHETIC 1-minute bars of one regular session (09:30-15:59 New York) that open at the
+    daily open, visit its high and low and close at its close, volume spread evenly."""
+    n = 390
+    path = np.interp(
+        np.arange(n),
+        [0, 130, 260, n - 1],
+        [day_bar["open"], day_bar["high"], day_bar["low"], day_bar["close"]],
+    )
+    opens = np.r_[day_bar["open"], path[:-1]]
+    start = datetime.combine(date.fromisoformat(day_bar["day"]), time(9, 30), NY)
+    return pd.DataFrame(
+        {
+            "ts": [start + timedelta(minutes=i) for i in range(n)],
+            "open": opens,
+            "high": np.maximum(opens, path),
+            "low": np.minimum(opens, path),
+            "close": path,
+            "volume": np.full(n, float(day_bar["volume"] // n)),
+        }
+    )
+
+
+@dataclass
+class Faults:
+    before: dict[str, list[int]] = field(default_factory=dict)  # ticker -> statuses, then OK
+    always: dict[str, int] = field(default_factory=dict)  # ticker -> status, every time
+    malformed: set[str] = field(default_factory=set)
+
+
+class MarketServer:
+    """Both protocols on one port: Yahoo under /v8, /v1/test; Polygon under /v2, /v3."""
+
+    def __init__(self) -> None:
+        self.bars, self.actions = as_traded()
+        self.faults = Faults()
+        self.log: list[tuple[str, dict[str, list[str]], int]] = []
+        self.overrides: dict[tuple[str, str], dict[str, float]] = {}  # (ticker, day) -> values
+        self.minute_days: dict[str, list[str]] = defaultdict(list)  # ticker -> days with 1m
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> MarketServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def requests(self, prefix: str) -> list[tuple[str, dict[str, list[str]], int]]:
+        with self._lock:
+            return [r for r in self.log if r[0].startswith(prefix)]
+
+    # ------------------------------------------------------------------ data
+
+    def daily(self, ticker: str, first: date, last: date) -> pd.DataFrame:
+        g = self.bars[self.bars["ticker"] == ticker]
+        g = g[(g["day"] >= first.isoformat()) & (g["day"] <= last.isoformat())].copy()
+        for (t, day), values in self.overrides.items():
+            if t == ticker:
+                for column, value in values.items():
+                    g.loc[g["day"] == day, column] = value
+        return g
+
+    def _fault(self, ticker: str) -> int | str | None:
+        with self._lock:
+            if ticker in self.faults.always:
+                return self.faults.always[ticker]
+            queue = self.faults.before.get(ticker)
+            if queue:
+                return queue.pop(0)
+            if ticker in self.faults.malformed:
+                return "malformed"
+        return None
+
+    # ------------------------------------------------------------------ Yahoo
+
+    def yahoo_chart(self, ticker: str, query: dict[str, list[str]]) -> tuple[int, object]:
+        if ticker not in set(self.bars["ticker"]):
+            return 404, {
+                "chart": {
+                    "result": None,
+                    "error": {
+                        "code": "Not Found",
+                        "description": "No data found, symbol may be delisted",
+                    },
+                }
+            }
+        interval = query.get("interval", ["1d"])[0]
+        if "period1" in query:
+            first = datetime.fromtimestamp(int(query["period1"][0]), UTC).astimezone(NY).date()
+            last = datetime.fromtimestamp(int(query["period2"][0]) - 1, UTC).astimezone(NY).date()
+        else:  # range=1d: the time-zone probe
+            last = date.fromisoformat(self.bars[self.bars["ticker"] == ticker]["day"].max())
+            first = last
+        meta = {
+            "currency": "USD",
+            "symbol": ticker,
+            "exchangeName": "NMS",
+            "fullExchangeName": "NasdaqGS",
+            "instrumentType": "EQUITY",
+            "gmtoffset": -18000,
+            "timezone": "EST",
+            "exchangeTimezoneName": "America/New_York",
+            "priceHint": 2,
+            "dataGranularity": interval,
+            "range": "",
+            "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"],
+        }
+        if interval == "1m":
+            return 200, self._yahoo_minutes(ticker, first, last, meta)
+        return 200, self._yahoo_daily(ticker, first, last, meta)
+
+    def _yahoo_daily(self, ticker: str, first: date, last: date, meta: dict) -> dict:
+        g = self.daily(ticker, first, last)
+        mine = self.actions[self.actions["ticker"] == ticker]
+        factor = split_factor_after(g.assign(ticker=ticker), mine) if len(g) else np.array([])
+        stamps = [
+            int(datetime.combine(date.fromisoformat(d), time(9, 30), NY).timestamp())
+            for d in g["day"]
+        ]
+        events: dict[str, dict] = {"dividends": {}, "splits": {}}
+        in_window = mine[
+            (mine["ex_date"] >= first.isoformat()) & (mine["ex_date"] <= last.isoformat())
+        ]
+        for row in in_window.itertuples():
+            ts = int(datetime.combine(date.fromisoformat(row.ex_date), time(9, 30), NY).timestamp())
+            if row.action == "split":
+                events["splits"][str(ts)] = {
+                    "date": ts,
+                    "numerator": row.value,
+                    "denominator": 1.0,
+                    "splitRatio": f"{int(row.value)}:1",
+                }
+            else:
+                later = mine[(mine["action"] == "split") & (mine["ex_date"] > row.ex_date)]
+                amount = row.value / float(np.prod(later["value"])) if len(later) else row.value
+                events["dividends"][str(ts)] = {"amount": amount, "date": ts}
+        quote = {k: (g[k].to_numpy() / factor).tolist() for k in ("open", "high", "low", "close")}
+        quote["volume"] = (g["volume"].to_numpy() * factor).astype(int).tolist()
+        result = {
+            "meta": meta,
+            "timestamp": stamps,
+            "events": events,
+            "indicators": {"quote": [quote], "adjclose": [{"adjclose": g["adj_close"].tolist()}]},
+        }
+        if not stamps:
+            result.pop("timestamp")
+            result["indicators"] = {"quote": [{}], "adjclose": [{}]}
+        return {"chart": {"result": [result], "error": None}}
+
+    def _yahoo_minutes(self, ticker: str, first: date, last: date, meta: dict) -> dict:
+        days = [
+            d
+            for d in self.minute_days.get(ticker, [])
+            if first.isoformat() <= d <= last.isoformat()
+        ]
+        frames = []
+        periods = []
+        for day in days:
+            bar = self.daily(ticker, date.fromisoformat(day), date.fromisoformat(day)).iloc[0]
+            frames.append(minute_bars(bar))
+            open_ts = int(datetime.combine(date.fromisoformat(day), time(9, 30), NY).timestamp())
+            close_ts = int(datetime.combine(date.fromisoformat(day), time(16, 0), NY).timestamp())
+            periods.append(
+                [{"timezone": "EST", "start": open_ts, "end": close_ts, "gmtoffset": -18000}]
+            )
+        meta = {**meta, "tradingPeriods": periods or [[]]}
+        if not frames:
+            return {
+                "chart": {"result": [{"meta": meta, "indicators": {"quote": [{}]}}], "error": None}
+            }
+        m = pd.concat(frames)
+        quote = {k: m[k].tolist() for k in ("open", "high", "low", "close")}
+        quote["volume"] = m["volume"].astype(int).tolist()
+        stamps = [int(ts.timestamp()) for ts in m["ts"]]
+        return {
+            "chart": {
+                "result": [{"meta": meta, "timestamp": stamps, "indicators": {"quote": [quote]}}],
+                "error": None,
+            }
+        }
+
+    # ------------------------------------------------------------------ Polygon
+
+    def polygon(self, path: str, query: dict[str, list[str]]) -> tuple[int, object]:
+        parts = path.strip("/").split("/")
+        if parts[:2] == ["v2", "aggs"]:
+            ticker, timespan, first, last = parts[3], parts[6], parts[7], parts[8]
+            if timespan != "day":
+                return 400, {"status": "ERROR", "error": "only day aggregates here"}
+            if query.get("adjusted") != ["false"]:
+                return 400, {"status": "ERROR", "error": "this test server serves adjusted=false"}
+            g = self.daily(ticker, date.fromisoformat(first), date.fromisoformat(last))
+            rows = [
+                {
+                    "t": int(
+                        datetime.combine(date.fromisoformat(r.day), time(0), NY).timestamp() * 1000
+                    ),
+                    "o": r.open,
+                    "h": r.high,
+                    "l": r.low,
+                    "c": r.close,
+                    "v": r.volume,
+                    "n": 1,
+                }
+                for r in g.itertuples()
+            ]
+            return 200, self._page(path, query, rows, ticker)
+        ticker = query.get("ticker", [""])[0]
+        mine = self.actions[self.actions["ticker"] == ticker]
+        if parts[:3] == ["v3", "reference", "splits"]:
+            rows = [
+                {
+                    "ticker": ticker,
+                    "execution_date": r.ex_date,
+                    "split_from": 1,
+                    "split_to": r.value,
+                }
+                for r in mine[mine["action"] == "split"].itertuples()
+            ]
+            return 200, self._page(path, query, rows, ticker)
+        if parts[:3] == ["v3", "reference", "dividends"]:
+            rows = [
+                {"ticker": ticker, "ex_dividend_date": r.ex_date, "cash_amount": r.value}
+                for r in mine[mine["action"] == "dividend"].itertuples()
+            ]
+            return 200, self._page(path, query, rows, ticker)
+        return 404, {"status": "NOT_FOUND", "error": f"no route {path}"}
+
+    def _page(self, path: str, query: dict[str, list[str]], rows: list, ticker: str) -> dict:
+        limit = int(query.get("limit", ["50000"])[0])
+        offset = int(query.get("cursor", ["0"])[0])
+        page = rows[offset : offset + limit]
+        body: dict = {"status": "OK", "ticker": ticker, "resultsCount": len(page), "results": page}
+        if offset + limit < len(rows):
+            rest = {k: v[0] for k, v in query.items() if k != "cursor"}
+            params = "&".join(f"{k}={v}" for k, v in rest.items())
+            body["next_url"] = f"{self.url}{path}?{params}&cursor={offset + limit}"
+        return body
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                status, body = self._answer(parts.path, query)
+                with server._lock:
+                    server.log.append((parts.path, query, status))
+                if isinstance(body, (dict, list)):
+                    payload, kind = json.dumps(body).encode(), "application/json"
+                else:
+                    payload, kind = str(body).encode(), "text/html"
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                if parts.path == "/":
+                    self.send_header("Set-Cookie", "A3=test-cookie; Path=/")
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _answer(self, path: str, query: dict) -> tuple[int, object]:
+                if path.startswith("/v8/finance/chart/"):
+                    ticker = path.rsplit("/", 1)[-1]
+                    fault = server._fault(ticker)
+                    if fault == "malformed":
+                        return 200, '{"chart": {"result": [{"meta": '
+                    if isinstance(fault, int):
+                        return fault, "Too Many Requests" if fault == 429 else "<html>error</html>"
+                    return server.yahoo_chart(ticker, query)
+                if path.startswith("/v10/finance/quoteSummary/"):
+                    ticker = path.rsplit("/", 1)[-1]
+                    return 404, {
+                        "quoteSummary": {
+                            "result": None,
+                            "error": {
+                                "code": "Not Found",
+                                "description": f"Quote not found for symbol: {ticker}",
+                            },
+                        }
+                    }
+                if path.endswith("/getcrumb"):
+                    return 200, "test-crumb"
+                if path.startswith(("/v2/", "/v3/")):
+                    if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+                        return 401, {"status": "ERROR", "error": "Unknown API Key"}
+                    ticker = (
+                        path.split("/")[4]
+                        if path.startswith("/v2/")
+                        else query.get("ticker", [""])[0]
+                    )
+                    fault = server._fault(ticker)
+                    if fault == "malformed":
+                        return 200, '{"status": "OK", "results": [{"t": '
+                    if isinstance(fault, int):
+                        return fault, {"status": "ERROR", "error": f"injected {fault}"}
+                    return server.polygon(path, query)
+                return 200, "<html><body>ok</body></html>"
+
+        return Handler
