@@ -85,3 +85,43 @@ def postgres_indexes(evaluator: MacroEvaluator, *column_sets: exp.Expression) ->
         quoted = ", ".join(f'"{n}"' for n in names)
         statements.append(f'CREATE INDEX IF NOT EXISTS "{index}" ON {table} ({quoted})')
     return "; ".join(statements)
+
+
+@macro()
+def crossover_window(evaluator: MacroEvaluator, which: exp.Expression) -> exp.Expression:
+    """The fast or slow SMA window of the crossover signals (top-level `crossovers`
+    variable; SMA 50/200 by default)."""
+    name = which.name.lower()
+    defaults = {"fast": 50, "slow": 200}
+    if name not in defaults:
+        raise ValueError(f"crossover_window: 'fast' or 'slow', not {name!r}")
+    return exp.Literal.number(int((evaluator.var("crossovers") or {}).get(name, defaults[name])))
+
+
+@macro()
+def price_problem(
+    evaluator: MacroEvaluator,
+    open_: exp.Expression,
+    high: exp.Expression,
+    low: exp.Expression,
+    close: exp.Expression,
+    volume: exp.Expression,
+) -> exp.Expression:
+    """Why a bar's values are impossible (NULL when they are fine): the one place the price
+    rules live, for daily and 1-minute bars alike."""
+    o, h, lo, c, v = (e.sql(dialect=evaluator.dialect) for e in (open_, high, low, close, volume))
+
+    def missing(x: str) -> str:
+        return f"({x} IS NULL OR {x} = CAST('NaN' AS DOUBLE))"
+
+    return exp.maybe_parse(
+        f"""CASE
+          WHEN {missing(o)} OR {missing(h)} OR {missing(lo)} OR {missing(c)} THEN 'missing price'
+          WHEN {o} <= 0 OR {h} <= 0 OR {lo} <= 0 OR {c} <= 0 THEN 'non-positive price'
+          WHEN {h} < {lo} THEN 'high below low'
+          WHEN {o} < {lo} OR {o} > {h} THEN 'open outside low-high'
+          WHEN {c} < {lo} OR {c} > {h} THEN 'close outside low-high'
+          WHEN {missing(v)} OR {v} < 0 THEN 'negative or missing volume'
+        END""",
+        dialect=evaluator.dialect,
+    )

@@ -186,9 +186,20 @@ def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
             f"{drop}: {staged['bars']:,} daily bars of {staged['tickers']} tickers and "
             f"{staged['corporate_actions']} corporate actions derived from Adj Close."
         )
+        intervals = ["1d"]
+        minute_provider = project.settings.intervals.get("1m")
+        if minute_provider is not None and uses_drop_files(project, minute_provider):
+            minute_drop = project.path(project.settings.providers[minute_provider].drop_folder)
+            minutes = demo_data.stage_minutes(minute_drop)
+            first, last = demo_data.MINUTE_SESSIONS
+            console.print(
+                f"Staged {minutes:,} SYNTHETIC 1-minute bars ({first} to {last}, derived from "
+                "the real daily bars; no package ships real ones)."
+            )
+            intervals.append("1m")
         moment = _parse_as_of(as_of, project)
         options = RunOptions(
-            intervals=["1d"], as_of=_session_day(moment, project), full_checks=True
+            intervals=intervals, as_of=_session_day(moment, project), full_checks=True
         )
         code = _execute_run(project, options, title="demo")
         console.print(

@@ -223,9 +223,22 @@ class Adjustment(_Strict):
     dividend_method: Literal["prev_close", "ex_close"] = "prev_close"
 
 
+class Crossovers(_Strict):
+    """SMA windows of gold.ma_crossovers, in sessions."""
+
+    fast: int = Field(default=50, ge=1)
+    slow: int = Field(default=200, le=252, description="at most 252: the warm-up holds a year")
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> Crossovers:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        return self
+
+
 # Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
 # `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
-MODEL_VARIABLES = ("exchange", "adjustment")
+MODEL_VARIABLES = ("exchange", "adjustment", "crossovers")
 
 
 class Settings(_Strict):
@@ -240,6 +253,7 @@ class Settings(_Strict):
     providers: dict[str, Provider] = Field(min_length=1)
     storage: Storage = Storage()
     adjustment: Adjustment = Adjustment()
+    crossovers: Crossovers = Crossovers()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ integer >= 2, otherwise a cash dividend D = Close(ex) * (r - 1).
 
 from __future__ import annotations
 
+import zlib
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 BAR_FILE = "1d/stocks.csv"
+MINUTE_FILE = "1m/SYNTHETIC-minutes.csv"
+# One-minute bars ship in no package (notes/data.md): the demo derives SYNTHETIC ones for
+# these sessions (two early closes among them) from the real daily bars.
+MINUTE_SESSIONS = (date(2012, 11, 1), date(2012, 12, 31))
 ACTIONS_FILE = "corporate_actions.csv"
 RATIO_TOLERANCE = 1e-6  # f is printed with 13 digits; a real event moves it by > 1e-4
 SPLIT_TOLERANCE = 0.01
@@ -84,6 +89,73 @@ def stage(
         "corporate_actions": len(actions),
         "tickers": bars["Ticker"].nunique(),
     }
+
+
+def synthetic_minutes(
+    bars: pd.DataFrame, calendar: str = "XNYS", zone: str = "America/New_York"
+) -> pd.DataFrame:
+    """SYNTHETIC 1-minute bars on the exchange's session grid (early closes included) for each
+    daily bar given (vendor columns): seeded by ticker and date, the minutes open at the day's
+    open, touch its high and low, close at its close and add up to its volume, so the intraday
+    session agrees with the real daily bar."""
+    import numpy as np
+
+    from pipelines.calendar import sessions_between
+
+    if bars.empty:
+        columns = ["Ticker", "Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"]
+        return pd.DataFrame(columns=columns)
+    days = pd.to_datetime(bars["Date"]).dt.date
+    sessions = sessions_between(calendar, days.min(), days.max()).set_index("session_date")
+    frames = []
+    for row, day in zip(bars.itertuples(index=False), days, strict=True):
+        if day not in sessions.index:
+            continue
+        session = sessions.loc[day]
+        minutes = pd.date_range(
+            session["market_open"], session["market_close"], freq="1min", inclusive="left"
+        )
+        n = len(minutes)
+        rng = np.random.default_rng(zlib.crc32(f"{row.Ticker}:{day.isoformat()}".encode()))
+        # Visit the high and the low at two seeded minutes, in a seeded order.
+        a, b = sorted(rng.choice(np.arange(1, n - 1), size=2, replace=False))
+        first, second = (row.High, row.Low) if rng.random() < 0.5 else (row.Low, row.High)
+        path = np.interp(np.arange(n), [0, a, b, n - 1], [row.Open, first, second, row.Close])
+        noise = rng.normal(0, (row.High - row.Low) * 0.01, n)
+        noise[[0, a, b, n - 1]] = 0
+        close = np.clip(path + noise, row.Low, row.High)
+        open_ = np.r_[row.Open, close[:-1]]
+        weights = rng.gamma(2.0, 1.0, n)
+        volume = np.floor(weights / weights.sum() * row.Volume)
+        volume[-1] += row.Volume - volume.sum()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Ticker": row.Ticker,
+                    "Date": minutes.tz_convert(zone).map(lambda t: t.isoformat()),
+                    "Open": open_,
+                    "High": np.maximum(open_, close),
+                    "Low": np.minimum(open_, close),
+                    "Close": close,
+                    "Volume": volume,
+                    "Adj Close": np.nan,  # the vendor's column, empty: no adjusted minutes
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def stage_minutes(drop_folder: Path, sessions: tuple[date, date] = MINUTE_SESSIONS) -> int:
+    """Write the SYNTHETIC 1-minute bars of the demo tickers for `sessions` (inclusive)."""
+    bars = bundled_bars()
+    bars = bars[
+        (bars["Date"] >= sessions[0].isoformat()) & (bars["Date"] <= sessions[1].isoformat())
+    ]
+    minutes = synthetic_minutes(bars)
+    target = drop_folder / MINUTE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(minutes, target)
+    return len(minutes)
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path) -> None:

@@ -229,6 +229,8 @@ def _ingest(
         if manifest is None:
             console.print(f"  {name} {interval}: nothing new")
             continue
+        if seen is not None:  # another interval of the same folder must not land them again
+            seen = seen | frozenset(manifest.origins.values())
         console.print(
             f"  {name} {interval}: landed {manifest.rows('bars'):,} bars and "
             f"{manifest.rows('corporate_actions'):,} corporate actions "

@@ -31,6 +31,9 @@ MANIFEST_DIR = "_manifests"
 INCREMENTAL_MODELS = (
     "silver.bars_daily_checked",
     "silver.bars_daily_clean",
+    "silver.bars_1m_checked",
+    "silver.bars_1m",
+    "gold.intraday_sessions",
     "silver.adjustment_events",
     "silver.bars_daily_continuous",
     "silver.quarantine",
@@ -57,10 +60,13 @@ SUMMARY_TABLES = (
     "bronze.bars",
     "bronze.corporate_actions",
     "silver.bars_daily",
+    "silver.bars_1m",
     "silver.corporate_actions",
+    "silver.tickers",
     "silver.quarantine",
     "silver.missing_sessions",
     "gold.daily_features",
+    "gold.intraday_sessions",
     "gold.ma_crossovers",
     "gold.latest_prices",
 )

@@ -72,8 +72,12 @@ def _config_with(tmp_path: Path, edit) -> Path:
             "variables.adjustment.dividend_method",
         ),
         (
-            lambda c: c["marketflow"]["intervals"].update({"1d": "polygon"}),
-            "intervals.1d: provider 'polygon' is not defined under providers",
+            lambda c: c.update(crossovers={"fast": 200, "slow": 50}),
+            "variables.crossovers: fast (200) must be shorter than slow (50)",
+        ),
+        (
+            lambda c: c["marketflow"]["intervals"].update({"1d": "iex"}),
+            "intervals.1d: provider 'iex' is not defined under providers",
         ),
         (
             lambda c: c["exchange"].update(calendar="NOPE"),

@@ -15,11 +15,13 @@ from tests.conftest import AS_OF, Project
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 GOLD_TABLES = {
     "gold.daily_features": ["ticker", "session_date"],
+    "gold.intraday_sessions": ["ticker", "session_date"],
     "gold.ma_crossovers": ["ticker", "session_date"],
     "gold.latest_prices": ["ticker"],
 }
 SILVER_TABLES = {
     "silver.bars_daily": ["ticker", "session_date"],
+    "silver.bars_1m": ["ticker", "ts"],
     "silver.corporate_actions": ["ticker", "ex_date", "action"],
     "silver.missing_sessions": ["ticker", "interval", "session_date"],
     "silver.quarantine": ["ticker", "interval", "ts", "reason"],
@@ -53,7 +55,7 @@ def assert_same_tables(left: dict, right: dict, rtol: float = 1e-9, atol: float 
 def test_bronze_equals_source(demo_project: Project, bundled: pd.DataFrame) -> None:
     bronze = demo_project.query(
         "SELECT ticker, CAST(ts AT TIME ZONE 'America/New_York' AS DATE) AS day, "
-        "open, high, low, close, volume, provider_adj_close FROM bronze.bars"
+        "open, high, low, close, volume, provider_adj_close FROM bronze.bars WHERE interval = '1d'"
     )
     source = bundled.rename(
         columns={"Ticker": "ticker", "Date": "day", "Adj Close": "provider_adj_close"}
@@ -146,9 +148,13 @@ def test_a_later_slice_adds_exactly_that_slice(new_project, demo_project: Projec
     assert last.date() == date(2010, 12, 31)
 
     later = demo.stage(project.drop, start=date(2011, 1, 1), bar_file="1d/stocks-2011.csv")
+    demo.stage_minutes(project.drop)  # as the demo does
     result = project.cli("run", "--as-of", AS_OF)
-    assert f"landed {later['bars']:,} bars" in result.stdout
-    assert project.scalar("SELECT COUNT(*) FROM bronze.bars") == first["bars"] + later["bars"]
+    assert f"files 1d: landed {later['bars']:,} bars" in result.stdout
+    assert (
+        project.scalar("SELECT COUNT(*) FROM bronze.bars WHERE interval = '1d'")
+        == first["bars"] + later["bars"]
+    )
     # The result is exactly the one-shot build of the whole dataset.
     tables = {**SILVER_TABLES, **GOLD_TABLES}
     assert_same_tables(snapshot(project, tables), snapshot(demo_project, tables))
@@ -172,6 +178,7 @@ def test_backfill_loads_the_window_and_a_later_run_the_rest(new_project, demo_pr
     assert per_ticker.to_dict("records") == [{"ticker": "AAPL", "n": 252}]  # 2005's sessions
     assert project.scalar("SELECT COUNT(*) FROM gold.daily_features") == 252
     # The drop file was only partly loaded, so the next run reads all of it.
+    demo.stage_minutes(project.drop)
     project.cli("run", "--as-of", AS_OF)
     tables = {**SILVER_TABLES, **GOLD_TABLES}
     assert_same_tables(snapshot(project, tables), snapshot(demo_project, tables))

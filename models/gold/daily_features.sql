@@ -2,7 +2,7 @@ MODEL (
   name gold.daily_features,
   kind VIEW,
   grain (ticker, session_date),
-  description 'Every indicator of SPEC.md per ticker and session, on adjusted prices. Price-valued indicators are stored on continuous prices and multiplied here by the ticker''s current total adjustment, so a new split or dividend restates them at once; ratios (returns, RSI, volatility) need no scaling. Each is NULL until it has enough history. vwap is the typical price (high+low+close)/3 when no 1-minute bars exist (vwap_source says which).'
+  description 'Every indicator of SPEC.md per ticker and session, on adjusted prices. Price-valued indicators are stored on continuous prices and multiplied here by the ticker''s current total adjustment, so a new split or dividend restates them at once; ratios (returns, RSI, volatility) need no scaling. Each is NULL until it has enough history. vwap comes from gold.intraday_sessions where 1-minute bars exist, else it is the typical price (high+low+close)/3; vwap_source says which.'
 );
 
 SELECT
@@ -27,8 +27,11 @@ SELECT
   w.volatility_20d, -- Annualised volatility of 20 daily log returns (sample std * sqrt(252))
   w.high_52w * COALESCE(t.total_multiplier, 1.0) AS high_52w, -- Highest adjusted high of 252 sessions
   w.low_52w * COALESCE(t.total_multiplier, 1.0) AS low_52w, -- Lowest adjusted low of 252 sessions
-  w.typical_continuous * COALESCE(t.total_multiplier, 1.0) AS vwap, -- Session VWAP (typical-price proxy without 1-minute bars)
-  'typical_price' AS vwap_source -- 'intraday' when computed from 1-minute bars, else 'typical_price'
+  COALESCE(
+    i.vwap * b.adj_close / b.close,
+    w.typical_continuous * COALESCE(t.total_multiplier, 1.0)
+  ) AS vwap, -- Session VWAP, adjusted: from 1-minute bars where they exist, else the typical price (high+low+close)/3
+  CASE WHEN i.vwap IS NOT NULL THEN 'intraday' ELSE 'typical_price' END AS vwap_source -- 'intraday' (gold.intraday_sessions) or 'typical_price'
 FROM gold.features_windowed AS w
 LEFT JOIN gold.features_recursive AS r
   ON r.ticker = w.ticker AND r.session_date = w.session_date
@@ -36,3 +39,5 @@ JOIN silver.bars_daily AS b
   ON b.ticker = w.ticker AND b.session_date = w.session_date
 LEFT JOIN silver.adjustment_totals AS t
   ON t.ticker = w.ticker
+LEFT JOIN gold.intraday_sessions AS i
+  ON i.ticker = w.ticker AND i.session_date = w.session_date

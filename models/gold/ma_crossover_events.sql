@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, session_date),
-  description 'Moving-average crossovers on continuous prices (a cross is scale-free, so no corporate action restates it): golden when SMA 50 closes above SMA 200 after being at or below it the session before, death for the opposite. gold.ma_crossovers shows them on adjusted prices.',
+  description 'Moving-average crossovers on continuous prices (a cross is scale-free, so no corporate action restates it): golden when the fast SMA closes above the slow SMA after being at or below it the session before, death for the opposite. Windows from the crossovers variable of config.yaml (50/200 by default, slow at most 252 sessions so the warm-up holds it). gold.ma_crossovers shows them on adjusted prices.',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),
     accepted_values(column := signal, is_in := ('golden', 'death'))
@@ -13,32 +13,60 @@ MODEL (
 );
 
 WITH touched AS (
-  SELECT DISTINCT ticker FROM gold.features_windowed WHERE session_date BETWEEN @start_ds AND @end_ds
-), pairs AS (
+  SELECT DISTINCT ticker
+  FROM silver.bars_daily_continuous
+  WHERE session_date BETWEEN @start_ds AND @end_ds
+), running AS (
+  -- Running sums over the warm-up window: an SMA of any length is then one subtraction.
   SELECT
-    w.ticker,
-    w.session_date,
-    w.sma_50 AS fast,
-    w.sma_200 AS slow,
-    LAG(w.sma_50) OVER by_ticker AS prev_fast,
-    LAG(w.sma_200) OVER by_ticker AS prev_slow
-  FROM gold.features_windowed AS w
+    c.ticker,
+    c.session_date,
+    ROW_NUMBER() OVER by_ticker AS n,
+    SUM(c.close_continuous) OVER (by_ticker ROWS UNBOUNDED PRECEDING) AS sum_close
+  FROM silver.bars_daily_continuous AS c
   JOIN touched AS t
-    ON t.ticker = w.ticker
-  WHERE w.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
-  WINDOW by_ticker AS (PARTITION BY w.ticker ORDER BY w.session_date)
+    ON t.ticker = c.ticker
+  WHERE c.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
+  WINDOW by_ticker AS (PARTITION BY c.ticker ORDER BY c.session_date)
+), averages AS (
+  SELECT
+    ticker,
+    session_date,
+    CASE WHEN n >= @crossover_window(fast)
+      THEN (sum_close - COALESCE(LAG(sum_close, @crossover_window(fast)) OVER by_ticker, 0)) / @crossover_window(fast)
+    END AS fast,
+    CASE WHEN n >= @crossover_window(slow)
+      THEN (sum_close - COALESCE(LAG(sum_close, @crossover_window(slow)) OVER by_ticker, 0)) / @crossover_window(slow)
+    END AS slow
+  FROM running
+  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
+), sides AS (
+  -- Which side the fast SMA is on: +1 above, -1 below, 0 level. Two running-sum differences
+  -- of equal averages can differ in the last bits, so a relative 1e-9 counts as level.
+  SELECT
+    *,
+    CASE
+      WHEN fast - slow > 1e-9 * ABS(slow) THEN 1
+      WHEN slow - fast > 1e-9 * ABS(slow) THEN -1
+      ELSE 0
+    END AS side
+  FROM averages
+  WHERE fast IS NOT NULL AND slow IS NOT NULL
+), pairs AS (
+  SELECT *, LAG(side) OVER by_ticker AS prev_side
+  FROM sides
+  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
 )
 SELECT
   ticker, -- Ticker symbol
   session_date, -- Session whose close made the cross
-  CASE WHEN fast > slow THEN 'golden' ELSE 'death' END AS signal, -- 'golden' (fast crosses above) or 'death' (below)
+  CASE WHEN side > 0 THEN 'golden' ELSE 'death' END AS signal, -- 'golden' (fast crosses above) or 'death' (below)
   fast AS fast_continuous, -- Fast SMA at the cross, continuous prices
   slow AS slow_continuous, -- Slow SMA at the cross, continuous prices
-  50 AS fast_window, -- Fast SMA window, sessions
-  200 AS slow_window -- Slow SMA window, sessions
+  @crossover_window(fast) AS fast_window, -- Fast SMA window, sessions
+  @crossover_window(slow) AS slow_window -- Slow SMA window, sessions
 FROM pairs
 WHERE session_date BETWEEN @start_ds AND @end_ds
-  AND prev_fast IS NOT NULL AND prev_slow IS NOT NULL
-  AND ((fast > slow AND prev_fast <= prev_slow) OR (fast < slow AND prev_fast >= prev_slow))
+  AND ((side = 1 AND prev_side <= 0) OR (side = -1 AND prev_side >= 0))
 -- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
 ORDER BY session_date, ticker

@@ -2,7 +2,7 @@ MODEL (
   name gold.ma_crossovers,
   kind VIEW,
   grain (ticker, session_date),
-  description 'Golden and death crosses of SMA 50 and SMA 200, with both averages on adjusted prices at the cross.'
+  description 'Golden and death crosses of the fast and slow SMA (crossovers variable, 50/200 by default), with both averages on adjusted prices at the cross.'
 );
 
 SELECT

@@ -69,16 +69,13 @@ SELECT
   provider_adj_close, -- The provider's own adjusted close, for comparison
   source, -- Provider
   load_id, -- Raw landing the bar came from
-  CASE
-    WHEN @is_missing(open) OR @is_missing(high) OR @is_missing(low) OR @is_missing(close) THEN 'missing price'
-    WHEN open <= 0 OR high <= 0 OR low <= 0 OR close <= 0 THEN 'non-positive price'
-    WHEN high < low THEN 'high below low'
-    WHEN open < low OR open > high THEN 'open outside low-high'
-    WHEN close < low OR close > high THEN 'close outside low-high'
-    WHEN @is_missing(volume) OR volume < 0 THEN 'negative or missing volume'
-    WHEN NOT is_session THEN 'not a session'
-    WHEN copy_rank > 1 THEN 'duplicate session bar'
-  END AS reject_reason -- Why the bar is quarantined; NULL for a good bar
+  COALESCE(
+    @price_problem(open, high, low, close, volume),
+    CASE
+      WHEN NOT is_session THEN 'not a session'
+      WHEN copy_rank > 1 THEN 'duplicate session bar'
+    END
+  ) AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM ranked
 WHERE session_date BETWEEN @start_ds AND @end_ds
 -- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.

@@ -27,5 +27,22 @@ SELECT
 FROM silver.bars_daily_checked
 WHERE reject_reason IS NOT NULL
   AND session_date BETWEEN @start_ds AND @end_ds
+UNION ALL
+SELECT
+  ticker,
+  '1m' AS interval,
+  ts,
+  session_date AS bar_date,
+  reject_reason AS reason,
+  open,
+  high,
+  low,
+  close,
+  volume,
+  source,
+  load_id
+FROM silver.bars_1m_checked
+WHERE reject_reason IS NOT NULL
+  AND session_date BETWEEN @start_ds AND @end_ds
 -- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
 ORDER BY bar_date, ticker, ts
