@@ -135,6 +135,7 @@ def test_unreachable_services_fail_clearly_and_write_nothing(
 def test_a_killed_run_rerun_converges(new_project, demos, backend: str, kill_at: str) -> None:
     project = new_project(backend)
     demo.stage(project.drop)
+    demo.stage_minutes(project.drop)
     killed = project.cli("run", "--as-of", AS_OF, check=False, env={"MARKETFLOW_KILL_AT": kill_at})
     assert killed.returncode == -9, killed.stdout + killed.stderr  # SIGKILL, no cleanup
 
@@ -142,7 +143,7 @@ def test_a_killed_run_rerun_converges(new_project, demos, backend: str, kill_at:
 
     bars = project.query(
         "SELECT COUNT(*) AS n, COUNT(DISTINCT ticker || CAST(ts AS VARCHAR)) AS keys "
-        "FROM bronze.bars"
+        "FROM bronze.bars WHERE interval = '1d'"
     ).iloc[0]
     assert bars["n"] == DEMO_BARS and bars["keys"] == DEMO_BARS  # 0 missing, 0 duplicates
     silver = project.query(

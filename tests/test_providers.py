@@ -86,7 +86,7 @@ def expected_actions(server: MarketServer) -> pd.DataFrame:
 @pytest.mark.parametrize("provider", ["yahoo", "polygon"])
 def test_provider_loads_the_source_bars_and_actions(tmp_path, server, provider) -> None:
     project = provider_project(tmp_path, server, provider)
-    result = project.cli("run", "--provider", provider, "--as-of", "2013-03-01")
+    result = project.cli("run", "--interval", "1d", "--provider", provider, "--as-of", "2013-03-01")
     assert "ticker(s) failed" not in result.stderr
 
     # Bronze holds the provider's own values and basis.
@@ -114,7 +114,7 @@ def test_rate_limits_and_server_errors_are_retried(tmp_path, server) -> None:
     server.faults.before["MSFT"] = [429, 500, 429]
     server.faults.before["IBM"] = [503]
     project = provider_project(tmp_path, server, "yahoo", tickers=["AAPL", "MSFT", "IBM"])
-    result = project.cli("run", "--provider", "yahoo", "--as-of", "2013-03-01")
+    result = project.cli("run", "--interval", "1d", "--provider", "yahoo", "--as-of", "2013-03-01")
     assert "attempt 1 failed" in result.stdout
     statuses = [status for path, _, status in server.requests("/v8/finance/chart/MSFT")]
     assert statuses[:3] == [429, 500, 429] and statuses[-1] == 200
@@ -130,7 +130,9 @@ def test_a_failing_ticker_is_named_and_the_others_load(tmp_path, server, provide
     server.faults.always["MSFT"] = 500
     server.faults.malformed.add("IBM")
     project = provider_project(tmp_path, server, provider, tickers=["AAPL", "MSFT", "IBM", "ZZZZ"])
-    result = project.cli("run", "--provider", provider, "--as-of", "2013-03-01", check=False)
+    result = project.cli(
+        "run", "--interval", "1d", "--provider", provider, "--as-of", "2013-03-01", check=False
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "ticker(s) failed" in result.stderr
     for ticker in ("MSFT", "IBM"):
@@ -146,18 +148,18 @@ def test_failures_within_the_threshold_do_not_fail_the_run(tmp_path, server) -> 
     project = provider_project(
         tmp_path, server, "yahoo", tickers=["AAPL", "ZZZZ"], max_failed_tickers=1
     )
-    result = project.cli("run", "--provider", "yahoo", "--as-of", "2013-03-01")
+    result = project.cli("run", "--interval", "1d", "--provider", "yahoo", "--as-of", "2013-03-01")
     assert "ZZZZ (yahoo 1d)" in result.stderr and "within providers" in result.stderr
 
 
 def test_a_restated_bar_replaces_the_old_value(tmp_path, server) -> None:
     project = provider_project(tmp_path, server, "yahoo", tickers=["AAPL"])
-    project.cli("run", "--provider", "yahoo", "--as-of", "2013-02-22")
+    project.cli("run", "--interval", "1d", "--provider", "yahoo", "--as-of", "2013-02-22")
     before = project.scalar(
         "SELECT close FROM silver.bars_daily WHERE session_date = DATE '2013-02-21'"
     )
     server.overrides[("AAPL", "2013-02-21")] = {"close": 447.0, "low": 440.0}
-    project.cli("run", "--provider", "yahoo", "--as-of", "2013-03-01")
+    project.cli("run", "--interval", "1d", "--provider", "yahoo", "--as-of", "2013-03-01")
     # The second run asked again from restatement_lag (5) sessions before its latest bar.
     last = server.requests("/v8/finance/chart/AAPL")[-1][1]
     first_asked = datetime.fromtimestamp(int(last["period1"][0]), UTC).date()

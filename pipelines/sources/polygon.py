@@ -20,9 +20,9 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from pipelines.config import Pacing
-from pipelines.sources import ACTION_KEY, ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA, Rejection
+from pipelines.sources import ACTION_SCHEMA, BAR_SCHEMA, Rejection
 from pipelines.sources.normalize import daily_ts, local_dates
-from pipelines.sources.web import Pacer, PermanentError, map_tickers, ticker_failure
+from pipelines.sources.web import FetchedOnce, Pacer, PermanentError, bar_and_action_resources
 
 PRICE_BASIS = "raw"
 TIMESPAN = {"1d": "day", "1m": "minute"}
@@ -104,45 +104,8 @@ def polygon_source(
             actions_table(splits, dividends, ticker, source_name, fetched_at),
         )
 
-    def failed(ticker: str, exc: BaseException) -> None:
-        if on_reject is None:
-            raise exc
-        on_reject(ticker_failure(source_name, interval, ticker, exc))
-
-    results: dict[str, tuple[pa.Table, pa.Table]] | None = None
-
-    def fetched() -> Iterator[tuple[pa.Table, pa.Table]]:
-        nonlocal results
-        if results is not None:
-            yield from results.values()
-            return
-        collected = {}
-        for ticker, result in map_tickers(tickers, fetch, pacing.workers, failed):
-            collected[ticker] = result
-            yield result
-        results = collected
-
-    @dlt.resource(
-        name="bars",
-        primary_key=BAR_KEY,
-        write_disposition={"disposition": "merge", "strategy": "upsert"},
-    )
-    def bars() -> Iterator[pa.Table]:
-        for table, _ in fetched():
-            if table.num_rows:
-                yield table
-
-    @dlt.resource(
-        name="corporate_actions",
-        primary_key=ACTION_KEY,
-        write_disposition={"disposition": "merge", "strategy": "upsert"},
-    )
-    def corporate_actions() -> Iterator[pa.Table]:
-        for _, table in fetched():
-            if table.num_rows:
-                yield table
-
-    return bars(), corporate_actions()
+    fetched = FetchedOnce(tickers, fetch, pacing.workers, source_name, interval, on_reject)
+    return bar_and_action_resources(fetched)
 
 
 def _ref(ticker: str) -> dict[str, Any]:

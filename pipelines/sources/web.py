@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pyarrow as pa
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -19,7 +20,7 @@ from tenacity import (
 )
 
 from pipelines.config import Pacing
-from pipelines.sources import Rejection
+from pipelines.sources import ACTION_KEY, BAR_KEY, Rejection
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -133,3 +134,65 @@ def windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
 
 def describe_failure(exc: BaseException) -> str:
     return _short(exc)
+
+
+class FetchedOnce:
+    """Each ticker fetched once (bars and actions together), whichever resource asks first."""
+
+    def __init__(
+        self,
+        tickers: Sequence[str],
+        fetch: Callable[[str], tuple[pa.Table, pa.Table]],
+        workers: int,
+        source_name: str,
+        interval: str,
+        on_reject: Callable[[Rejection], None] | None,
+    ) -> None:
+        self._tickers = list(tickers)
+        self._fetch = fetch
+        self._workers = workers
+        self._results: dict[str, tuple[pa.Table, pa.Table]] | None = None
+        self._label = (source_name, interval)
+        self._on_reject = on_reject
+
+    def _failed(self, ticker: str, exc: BaseException) -> None:
+        if self._on_reject is None:
+            raise exc
+        self._on_reject(ticker_failure(*self._label, ticker, exc))
+
+    def items(self) -> Iterator[tuple[str, tuple[pa.Table, pa.Table]]]:
+        if self._results is not None:
+            yield from self._results.items()
+            return
+        results: dict[str, tuple[pa.Table, pa.Table]] = {}
+        for ticker, result in map_tickers(self._tickers, self._fetch, self._workers, self._failed):
+            results[ticker] = result
+            yield ticker, result
+        self._results = results
+
+
+def bar_and_action_resources(fetched: FetchedOnce) -> tuple[Any, Any]:
+    """The two dlt resources every web provider returns, fed by one fetch per ticker."""
+    import dlt
+
+    @dlt.resource(
+        name="bars",
+        primary_key=BAR_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def bars() -> Iterator[pa.Table]:
+        for _, (table, _) in fetched.items():
+            if table.num_rows:
+                yield table
+
+    @dlt.resource(
+        name="corporate_actions",
+        primary_key=ACTION_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def corporate_actions() -> Iterator[pa.Table]:
+        for _, (_, table) in fetched.items():
+            if table.num_rows:
+                yield table
+
+    return bars(), corporate_actions()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,14 @@ import pyarrow as pa
 import requests
 
 from pipelines.config import Pacing
-from pipelines.sources import ACTION_KEY, ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA, Rejection
+from pipelines.sources import ACTION_SCHEMA, BAR_SCHEMA, Rejection
 from pipelines.sources.normalize import daily_ts
 from pipelines.sources.web import (
+    FetchedOnce,
     Pacer,
     PermanentError,
-    map_tickers,
+    bar_and_action_resources,
     retrying,
-    ticker_failure,
     windows,
 )
 
@@ -199,70 +199,14 @@ def yahoo_source(
             actions_table(frame, ticker, source_name, exchange_timezone, fetched_at),
         )
 
-    cache = _Fetched(tickers, fetch, pacing.workers, source_name, interval, on_reject)
-
-    @dlt.resource(
-        name="bars",
-        primary_key=BAR_KEY,
-        write_disposition={"disposition": "merge", "strategy": "upsert"},
-    )
-    def bars() -> Iterator[pa.Table]:
-        for _, (table, _) in cache.items():
-            if table.num_rows:
-                yield table
-
-    @dlt.resource(
-        name="corporate_actions",
-        primary_key=ACTION_KEY,
-        write_disposition={"disposition": "merge", "strategy": "upsert"},
-    )
-    def corporate_actions() -> Iterator[pa.Table]:
-        for _, (_, table) in cache.items():
-            if table.num_rows:
-                yield table
-
-    return bars(), corporate_actions()
+    fetched = FetchedOnce(tickers, fetch, pacing.workers, source_name, interval, on_reject)
+    return bar_and_action_resources(fetched)
 
 
 def _empty_answer() -> type[Exception]:
     from yfinance.exceptions import YFPricesMissingError
 
     return YFPricesMissingError
-
-
-class _Fetched:
-    """Each ticker fetched once, whichever resource asks first."""
-
-    def __init__(
-        self,
-        tickers: Sequence[str],
-        fetch: Callable[[str], tuple[pa.Table, pa.Table]],
-        workers: int,
-        source_name: str,
-        interval: str,
-        on_reject: Callable[[Rejection], None] | None,
-    ) -> None:
-        self._tickers = list(tickers)
-        self._fetch = fetch
-        self._workers = workers
-        self._results: dict[str, tuple[pa.Table, pa.Table]] | None = None
-        self._label = (source_name, interval)
-        self._on_reject = on_reject
-
-    def _failed(self, ticker: str, exc: BaseException) -> None:
-        if self._on_reject is None:
-            raise exc
-        self._on_reject(ticker_failure(*self._label, ticker, exc))
-
-    def items(self) -> Iterator[tuple[str, tuple[pa.Table, pa.Table]]]:
-        if self._results is not None:
-            yield from self._results.items()
-            return
-        results: dict[str, tuple[pa.Table, pa.Table]] = {}
-        for ticker, result in map_tickers(self._tickers, self._fetch, self._workers, self._failed):
-            results[ticker] = result
-            yield ticker, result
-        self._results = results
 
 
 def _request_windows(
