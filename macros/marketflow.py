@@ -125,3 +125,57 @@ def price_problem(
         END""",
         dialect=evaluator.dialect,
     )
+
+
+@macro()
+def as_traded_bars(evaluator: MacroEvaluator, interval: exp.Expression) -> exp.Expression:
+    """The bronze bars of one interval that the model's [start, end] can hold, as traded:
+    Yahoo-style (split_adjusted) bars were divided by every split between the bar and its fetch,
+    so those splits are multiplied back in. The one place both intervals get this from.
+    A session date is a date in the exchange's zone; a day either side of the window covers
+    every offset."""
+    d = evaluator.dialect
+
+    def local_date(column: str) -> str:
+        return session_date(evaluator, exp.column(column, table="b")).sql(dialect=d)
+
+    query = exp.maybe_parse(
+        f"""
+        WITH interval_bars AS (
+          SELECT *
+          FROM bronze.bars
+          WHERE interval = {interval.sql(dialect=d)}
+            AND ts >= CAST(@start_ds AS TIMESTAMPTZ) - INTERVAL '1' DAY
+            AND ts < CAST(@end_ds AS TIMESTAMPTZ) + INTERVAL '2' DAY
+        ), splits_after AS (
+          SELECT b.ticker, b.ts, EXP(SUM(LN(s.value))) AS factor
+          FROM interval_bars AS b
+          JOIN silver.corporate_actions AS s
+            ON s.ticker = b.ticker
+            AND s.action = 'split'
+            AND s.ex_date > {local_date("ts")}
+            AND s.ex_date <= {local_date("fetched_at")}
+          WHERE b.price_basis = 'split_adjusted'
+          GROUP BY b.ticker, b.ts
+        )
+        SELECT
+          b.ticker,
+          b.ts,
+          {local_date("ts")} AS session_date,
+          b.open * COALESCE(f.factor, 1.0) AS open,
+          b.high * COALESCE(f.factor, 1.0) AS high,
+          b.low * COALESCE(f.factor, 1.0) AS low,
+          b.close * COALESCE(f.factor, 1.0) AS close,
+          b.volume / COALESCE(f.factor, 1.0) AS volume,
+          b.provider_adj_close,
+          b.source,
+          b.load_id
+        FROM interval_bars AS b
+        LEFT JOIN splits_after AS f
+          ON f.ticker = b.ticker AND f.ts = b.ts
+        """,
+        dialect=d,
+    )
+    expanded = evaluator.transform(query)  # @start_ds, @end_ds
+    assert isinstance(expanded, exp.Expression)
+    return exp.paren(expanded, copy=False)

@@ -4,7 +4,7 @@ bokeh_sampledata bars (Quandl WIKI, 2000-2013) with their real splits and divide
 Yahoo's answers are shaped as Yahoo shapes them: Close (and open/high/low) divided by every
 later split, volume multiplied by it, dividend amounts split-adjusted, `adjclose` the vendor's
 Adj Close. Polygon's are as traded (`adjusted=false`). One-minute bars do not exist in any
-package (notes/data.md): `minute_bars` derives SYNTHETIC ones from a real daily bar.
+package (notes/data.md): the demo's SYNTHETIC generator derives them from the real daily bars.
 
 Faults are injected per ticker: a list of HTTP statuses to answer before the real one, a
 permanent status, or a malformed body. Every request is logged.
@@ -16,7 +16,7 @@ import json
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -59,27 +59,12 @@ def split_factor_after(bars: pd.DataFrame, actions: pd.DataFrame) -> np.ndarray:
     return factor
 
 
-def minute_bars(day_bar: pd.Series) -> pd.DataFrame:
-    """SYNTHETIC 1-minute bars of one regular session (09:30-15:59 New York) that open at the
-    daily open, visit its high and low and close at its close, volume spread evenly."""
-    n = 390
-    path = np.interp(
-        np.arange(n),
-        [0, 130, 260, n - 1],
-        [day_bar["open"], day_bar["high"], day_bar["low"], day_bar["close"]],
-    )
-    opens = np.r_[day_bar["open"], path[:-1]]
-    start = datetime.combine(date.fromisoformat(day_bar["day"]), time(9, 30), NY)
-    return pd.DataFrame(
-        {
-            "ts": [start + timedelta(minutes=i) for i in range(n)],
-            "open": opens,
-            "high": np.maximum(opens, path),
-            "low": np.minimum(opens, path),
-            "close": path,
-            "volume": np.full(n, float(day_bar["volume"] // n)),
-        }
-    )
+def _by_day(stamps: list[int]) -> list[list[int]]:
+    """Epoch seconds grouped by their New York date, in order."""
+    groups: dict[date, list[int]] = {}
+    for s in stamps:
+        groups.setdefault(datetime.fromtimestamp(s, NY).date(), []).append(s)
+    return list(groups.values())
 
 
 @dataclass
@@ -218,30 +203,24 @@ class MarketServer:
         return {"chart": {"result": [result], "error": None}}
 
     def _yahoo_minutes(self, ticker: str, first: date, last: date, meta: dict) -> dict:
-        days = [
-            d
-            for d in self.minute_days.get(ticker, [])
-            if first.isoformat() <= d <= last.isoformat()
+        days = self.daily(ticker, first, last)
+        days = days[days["day"].isin(self.minute_days.get(ticker, []))]
+        vendor = days.rename(columns={c: c.title() for c in ("open", "high", "low", "close")})
+        minutes = demo.synthetic_minutes(
+            vendor.rename(columns={"ticker": "Ticker", "day": "Date", "volume": "Volume"})
+        )
+        stamps = [int(datetime.fromisoformat(t).timestamp()) for t in minutes["Date"]]
+        periods = [
+            [{"timezone": "EST", "start": min(s), "end": max(s) + 60, "gmtoffset": -18000}]
+            for s in _by_day(stamps)
         ]
-        frames = []
-        periods = []
-        for day in days:
-            bar = self.daily(ticker, date.fromisoformat(day), date.fromisoformat(day)).iloc[0]
-            frames.append(minute_bars(bar))
-            open_ts = int(datetime.combine(date.fromisoformat(day), time(9, 30), NY).timestamp())
-            close_ts = int(datetime.combine(date.fromisoformat(day), time(16, 0), NY).timestamp())
-            periods.append(
-                [{"timezone": "EST", "start": open_ts, "end": close_ts, "gmtoffset": -18000}]
-            )
         meta = {**meta, "tradingPeriods": periods or [[]]}
-        if not frames:
+        if not stamps:
             return {
                 "chart": {"result": [{"meta": meta, "indicators": {"quote": [{}]}}], "error": None}
             }
-        m = pd.concat(frames)
-        quote = {k: m[k].tolist() for k in ("open", "high", "low", "close")}
-        quote["volume"] = m["volume"].astype(int).tolist()
-        stamps = [int(ts.timestamp()) for ts in m["ts"]]
+        quote = {k.lower(): minutes[k].tolist() for k in ("Open", "High", "Low", "Close")}
+        quote["volume"] = minutes["Volume"].astype(int).tolist()
         return {
             "chart": {
                 "result": [{"meta": meta, "timestamp": stamps, "indicators": {"quote": [quote]}}],

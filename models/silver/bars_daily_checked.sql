@@ -12,40 +12,9 @@ MODEL (
   )
 );
 
-WITH interval_bars AS (
-  -- A session date is a date in the exchange''s zone; a day either side covers every offset.
-  SELECT *
-  FROM bronze.bars
-  WHERE interval = '1d'
-    AND ts >= CAST(@start_ds AS TIMESTAMPTZ) - INTERVAL '1' DAY
-    AND ts < CAST(@end_ds AS TIMESTAMPTZ) + INTERVAL '2' DAY
-), splits_after AS (
-  -- Yahoo-style bars are divided by every split between the bar and the fetch: undo that.
-  SELECT b.ticker, b.ts, EXP(SUM(LN(s.value))) AS factor
-  FROM interval_bars AS b
-  JOIN silver.corporate_actions AS s
-    ON s.ticker = b.ticker
-    AND s.action = 'split'
-    AND s.ex_date > @session_date(b.ts)
-    AND s.ex_date <= @session_date(b.fetched_at)
-  WHERE b.price_basis = 'split_adjusted'
-  GROUP BY b.ticker, b.ts
-), as_traded AS (
-  SELECT
-    b.ticker,
-    b.ts,
-    @session_date(b.ts) AS session_date,
-    b.open * COALESCE(f.factor, 1.0) AS open,
-    b.high * COALESCE(f.factor, 1.0) AS high,
-    b.low * COALESCE(f.factor, 1.0) AS low,
-    b.close * COALESCE(f.factor, 1.0) AS close,
-    b.volume / COALESCE(f.factor, 1.0) AS volume,
-    b.provider_adj_close,
-    b.source,
-    b.load_id
-  FROM interval_bars AS b
-  LEFT JOIN splits_after AS f
-    ON f.ticker = b.ticker AND f.ts = b.ts
+WITH as_traded AS (
+  -- Bronze rows of the interval, as traded (macros/marketflow.py).
+  SELECT * FROM @as_traded_bars('1d') AS b
 ), ranked AS (
   SELECT
     t.*,

@@ -7,6 +7,7 @@ so raw landing and bronze never need to know where bars came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pyarrow as pa
 
@@ -65,3 +66,79 @@ class Rejection:
     def __str__(self) -> str:
         where = f"{self.origin}, column {self.column!r}" if self.column else self.origin
         return f"{where}: {self.reason}"
+
+
+Column = pa.Array | pa.ChunkedArray
+Constant = str | datetime | None
+
+
+def _column(value: Column | Constant, n: int, type_: pa.DataType) -> Column:
+    """An array as given, or a constant repeated n times."""
+    if isinstance(value, pa.Array | pa.ChunkedArray):
+        return value
+    if value is None:
+        return pa.nulls(n, type_)
+    return pa.array([value] * n, type_)
+
+
+def make_bars(
+    *,
+    ticker: Column | str,
+    interval: str,
+    ts: Column,
+    open: Column,
+    high: Column,
+    low: Column,
+    close: Column,
+    volume: Column,
+    provider_adj_close: Column | None = None,
+    price_basis: str,
+    source: str,
+    fetched_at: datetime,
+) -> pa.Table:
+    """A BAR_SCHEMA table: the one shape every provider yields."""
+    n = len(ts)
+    values = {
+        "ticker": ticker,
+        "interval": interval,
+        "ts": ts,
+        "open": open,
+        "high": high,
+        "low": low,
+        "close": close,
+        "volume": volume,
+        "provider_adj_close": provider_adj_close,
+        "price_basis": price_basis,
+        "source": source,
+        "fetched_at": fetched_at,
+    }
+    return pa.table(
+        {f.name: _column(values[f.name], n, f.type) for f in BAR_SCHEMA}, schema=BAR_SCHEMA
+    )
+
+
+def make_actions(
+    *,
+    ticker: Column | str,
+    ex_date: Column,
+    action: Column,
+    value: Column,
+    price_basis: str,
+    source: str,
+    fetched_at: datetime,
+) -> pa.Table:
+    """An ACTION_SCHEMA table: splits and dividends, whatever the provider."""
+    n = len(ex_date)
+    values = {
+        "ticker": ticker,
+        "ex_date": ex_date,
+        "action": action,
+        "value": value,
+        "price_basis": price_basis,
+        "source": source,
+        "fetched_at": fetched_at,
+    }
+    return pa.table(
+        {f.name: _column(values[f.name], n, f.type) for f in ACTION_SCHEMA},
+        schema=ACTION_SCHEMA,
+    )

@@ -23,12 +23,12 @@ import pyarrow.parquet as pq
 from pipelines.config import FilesProvider
 from pipelines.sources import (
     ACTION_KEY,
-    ACTION_SCHEMA,
     BAR_KEY,
-    BAR_SCHEMA,
     META_ORIGIN,
     META_SHA256,
     Rejection,
+    make_actions,
+    make_bars,
 )
 from pipelines.sources.normalize import daily_ts, local_dates, to_utc
 
@@ -181,7 +181,6 @@ def read_bars_file(
     table = _read_table(drop, list(wanted.values()))
 
     ticker = _strings(table, drop, wanted["ticker"])
-    n_rows = table.num_rows
     if ticker.null_count:
         raise DropFileError(drop.name, "empty ticker", wanted["ticker"])
 
@@ -190,26 +189,19 @@ def read_bars_file(
         ts = daily_ts(local_dates(ts, exchange_timezone), exchange_timezone)
 
     numbers = {f: _numbers(table, drop, wanted[f]) for f in PRICE_FIELDS if f in wanted}
-    null = pa.nulls(n_rows, pa.float64())
-    fetched_at = pa.scalar(datetime.now(UTC), type=BAR_SCHEMA.field("fetched_at").type)
-    out = pa.table(
-        {
-            "ticker": ticker,
-            "interval": pa.array([interval] * n_rows, pa.string()),
-            "ts": ts,
-            "open": numbers["open"],
-            "high": numbers["high"],
-            "low": numbers["low"],
-            "close": numbers["close"],
-            "volume": numbers["volume"],
-            "provider_adj_close": numbers.get("adj_close", null),
-            "price_basis": pa.array([provider.price_basis] * n_rows, pa.string()),
-            "source": pa.array([source_name] * n_rows, pa.string()),
-            "fetched_at": pa.array(
-                [fetched_at.value] * n_rows, BAR_SCHEMA.field("fetched_at").type
-            ),
-        },
-        schema=BAR_SCHEMA,
+    out = make_bars(
+        ticker=ticker,
+        interval=interval,
+        ts=ts,
+        open=numbers["open"],
+        high=numbers["high"],
+        low=numbers["low"],
+        close=numbers["close"],
+        volume=numbers["volume"],
+        provider_adj_close=numbers.get("adj_close"),
+        price_basis=provider.price_basis,
+        source=source_name,
+        fetched_at=datetime.now(UTC),
     )
     return _window(out, tickers, start, end, exchange_timezone)
 
@@ -236,19 +228,14 @@ def read_actions_file(
     if value.null_count or pc.any(pc.less_equal(value, 0)).as_py():
         raise DropFileError(drop.name, "every value must be a positive number", cols.value)
     ex_date = _dates(table, drop, cols.ex_date)
-    n = table.num_rows
-    fetched_at = datetime.now(UTC)
-    out = pa.table(
-        {
-            "ticker": ticker,
-            "ex_date": ex_date,
-            "action": action,
-            "value": value,
-            "price_basis": pa.array([provider.price_basis] * n, pa.string()),
-            "source": pa.array([source_name] * n, pa.string()),
-            "fetched_at": pa.array([fetched_at] * n, ACTION_SCHEMA.field("fetched_at").type),
-        },
-        schema=ACTION_SCHEMA,
+    out = make_actions(
+        ticker=ticker,
+        ex_date=ex_date,
+        action=action,
+        value=value,
+        price_basis=provider.price_basis,
+        source=source_name,
+        fetched_at=datetime.now(UTC),
     )
     if tickers is not None:
         out = out.filter(pc.is_in(out["ticker"], pa.array(sorted(tickers))))

@@ -20,7 +20,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from pipelines.config import Pacing
-from pipelines.sources import ACTION_SCHEMA, BAR_SCHEMA, Rejection
+from pipelines.sources import Rejection, make_actions, make_bars
 from pipelines.sources.normalize import daily_ts, local_dates
 from pipelines.sources.web import FetchedOnce, Pacer, PermanentError, bar_and_action_resources
 
@@ -131,25 +131,19 @@ def bars_table(
         if interval == "1d"
         else starts
     )
-    n = len(rows)
-    table = pa.table(
-        {
-            "ticker": pa.array([ticker] * n, pa.string()),
-            "interval": pa.array([interval] * n, pa.string()),
-            "ts": ts,
-            "open": prices["o"],
-            "high": prices["h"],
-            "low": prices["l"],
-            "close": prices["c"],
-            "volume": prices["v"],
-            "provider_adj_close": pa.nulls(n, pa.float64()),
-            "price_basis": pa.array([PRICE_BASIS] * n, pa.string()),
-            "source": pa.array([source_name] * n, pa.string()),
-            "fetched_at": pa.array([fetched_at] * n, BAR_SCHEMA.field("fetched_at").type),
-        },
-        schema=BAR_SCHEMA,
+    return make_bars(
+        ticker=ticker,
+        interval=interval,
+        ts=ts,
+        open=prices["o"],
+        high=prices["h"],
+        low=prices["l"],
+        close=prices["c"],
+        volume=prices["v"],
+        price_basis=PRICE_BASIS,
+        source=source_name,
+        fetched_at=fetched_at,
     )
-    return table
 
 
 def _number(value: Any) -> float | None:
@@ -178,16 +172,12 @@ def actions_table(
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise PolygonError(f"corporate actions of {ticker}: malformed entry ({exc!r})") from None
     ordered = sorted((day, action, value) for (day, action), value in per_day.items())
-    n = len(ordered)
-    return pa.table(
-        {
-            "ticker": pa.array([ticker] * n, pa.string()),
-            "ex_date": pa.array([r[0] for r in ordered], pa.date32()),
-            "action": pa.array([r[1] for r in ordered], pa.string()),
-            "value": pa.array([r[2] for r in ordered], pa.float64()),
-            "price_basis": pa.array([PRICE_BASIS] * n, pa.string()),
-            "source": pa.array([source_name] * n, pa.string()),
-            "fetched_at": pa.array([fetched_at] * n, ACTION_SCHEMA.field("fetched_at").type),
-        },
-        schema=ACTION_SCHEMA,
+    return make_actions(
+        ticker=ticker,
+        ex_date=pa.array([r[0] for r in ordered], pa.date32()),
+        action=pa.array([r[1] for r in ordered], pa.string()),
+        value=pa.array([r[2] for r in ordered], pa.float64()),
+        price_basis=PRICE_BASIS,
+        source=source_name,
+        fetched_at=fetched_at,
     )

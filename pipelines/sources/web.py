@@ -132,10 +132,6 @@ def windows(start: date, end: date, days: int) -> list[tuple[date, date]]:
     return out
 
 
-def describe_failure(exc: BaseException) -> str:
-    return _short(exc)
-
-
 class FetchedOnce:
     """Each ticker fetched once (bars and actions together), whichever resource asks first."""
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 import requests
 
 from pipelines.config import Pacing
-from pipelines.sources import ACTION_SCHEMA, BAR_SCHEMA, Rejection
+from pipelines.sources import BAR_SCHEMA, Rejection, make_actions, make_bars
 from pipelines.sources.normalize import daily_ts
 from pipelines.sources.web import (
     FetchedOnce,
@@ -263,22 +263,19 @@ def bars_table(
             return pa.nulls(n, pa.float64())
         return pa.array(pd.to_numeric(frame[name], errors="coerce").to_numpy(float), pa.float64())
 
-    return pa.table(
-        {
-            "ticker": pa.array([ticker] * n, pa.string()),
-            "interval": pa.array([interval] * n, pa.string()),
-            "ts": ts,
-            "open": column("Open"),
-            "high": column("High"),
-            "low": column("Low"),
-            "close": column("Close"),
-            "volume": column("Volume"),
-            "provider_adj_close": column("Adj Close"),
-            "price_basis": pa.array([PRICE_BASIS] * n, pa.string()),
-            "source": pa.array([source_name] * n, pa.string()),
-            "fetched_at": pa.array([fetched_at] * n, BAR_SCHEMA.field("fetched_at").type),
-        },
-        schema=BAR_SCHEMA,
+    return make_bars(
+        ticker=ticker,
+        interval=interval,
+        ts=ts,
+        open=column("Open"),
+        high=column("High"),
+        low=column("Low"),
+        close=column("Close"),
+        volume=column("Volume"),
+        provider_adj_close=column("Adj Close"),
+        price_basis=PRICE_BASIS,
+        source=source_name,
+        fetched_at=fetched_at,
     )
 
 
@@ -304,17 +301,12 @@ def actions_table(
                 if value and value > 0:
                     rows.append((day, action, float(value)))
     rows = sorted(set(rows))
-    return pa.table(
-        {
-            "ticker": pa.array([ticker] * len(rows), pa.string()),
-            "ex_date": pa.array([r[0] for r in rows], pa.date32()),
-            "action": pa.array([r[1] for r in rows], pa.string()),
-            "value": pa.array([r[2] for r in rows], pa.float64()),
-            "price_basis": pa.array([PRICE_BASIS] * len(rows), pa.string()),
-            "source": pa.array([source_name] * len(rows), pa.string()),
-            "fetched_at": pa.array(
-                [fetched_at] * len(rows), ACTION_SCHEMA.field("fetched_at").type
-            ),
-        },
-        schema=ACTION_SCHEMA,
+    return make_actions(
+        ticker=ticker,
+        ex_date=pa.array([r[0] for r in rows], pa.date32()),
+        action=pa.array([r[1] for r in rows], pa.string()),
+        value=pa.array([r[2] for r in rows], pa.float64()),
+        price_basis=PRICE_BASIS,
+        source=source_name,
+        fetched_at=fetched_at,
     )
