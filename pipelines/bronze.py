@@ -335,11 +335,18 @@ def load_universe(project: Project) -> bool:
     digest = hashlib.sha256(str(content.to_pylist()).encode()).hexdigest()
     table = table.append_column("universe_sha", pa.array([digest] * table.num_rows, pa.string()))
     pipeline = bronze_pipeline(project)
+    # A killed run can leave a load package whose tickers job is redone on resume, and dlt
+    # appends on a redo: finish it first, then accept the table only if it holds exactly
+    # this universe once (anything else is rewritten).
+    finish_pending(pipeline)
     try:
         with pipeline.sql_client() as client:
             name = client.make_qualified_table_name(TICKERS_TABLE)
-            stored = client.execute_sql(f"SELECT DISTINCT universe_sha FROM {name}") or []
-        if [r[0] for r in stored] == [digest]:
+            stored = client.execute_sql(
+                f"SELECT universe_sha, COUNT(*), COUNT(DISTINCT ticker) FROM {name} "
+                "GROUP BY universe_sha"
+            )
+        if [tuple(r) for r in stored or []] == [(digest, table.num_rows, table.num_rows)]:
             return False
     except Exception as exc:
         if not _is_missing_table(exc):

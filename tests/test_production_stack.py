@@ -153,3 +153,23 @@ def test_a_killed_run_rerun_converges(new_project, demos, backend: str, kill_at:
     assert silver["n"] == DEMO_BARS and silver["keys"] == DEMO_BARS
     tables = {**SILVER_TABLES, **GOLD_TABLES}
     assert_same_tables(snapshot(project, tables), snapshot(demos[backend], tables))
+
+
+def test_a_redone_universe_load_is_rewritten_not_kept_twice(tmp_path) -> None:
+    """dlt appends when it redoes a load job that a kill interrupted after its rows were
+    committed; the next run must notice the doubled universe and rewrite it."""
+    import duckdb
+
+    from pipelines.bronze import load_universe
+    from pipelines.config import load_project
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path)
+    settings = load_project(project.config)
+    assert load_universe(settings) is True
+    assert load_universe(settings) is False  # unchanged universe: not written again
+    with duckdb.connect(str(project.warehouse)) as con:
+        con.execute("INSERT INTO bronze.tickers SELECT * FROM bronze.tickers")  # the redo
+    assert load_universe(settings) is True
+    counts = project.query("SELECT COUNT(*) AS n, COUNT(DISTINCT ticker) AS k FROM bronze.tickers")
+    assert counts.iloc[0].tolist() == [5, 5]
