@@ -26,6 +26,7 @@ from pipelines.settings import (
     ACTIONS_TABLE,
     BARS_TABLE,
     BRONZE_DATASET,
+    CONFLICTS_TABLE,
     RAW_LOADS_TABLE,
     TICKERS_TABLE,
 )
@@ -34,6 +35,9 @@ from pipelines.sources import ACTION_KEY, ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA
 PAGE_ROWS = 500_000
 
 BRONZE_BARS_SCHEMA = BAR_SCHEMA.append(pa.field("load_id", pa.string(), nullable=False))
+# A conflict row: one distinct version of a key that a single landing carried more than once.
+CONFLICTS_SCHEMA = BRONZE_BARS_SCHEMA.append(pa.field("value_hash", pa.string(), nullable=False))
+CONFLICT_KEY = ("load_id", *BAR_KEY, "value_hash")
 BRONZE_ACTIONS_SCHEMA = ACTION_SCHEMA.append(pa.field("load_id", pa.string(), nullable=False))
 RAW_LOADS_SCHEMA = pa.schema(
     [
@@ -126,26 +130,78 @@ def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
     return [store.read_manifest(i) for i in store.manifest_ids() if i not in loaded]
 
 
+# What makes two copies of a bar the same bar (fetched_at and load_id may differ freely).
+BAR_VALUES = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "provider_adj_close",
+    "price_basis",
+    "source",
+)
+
+
 def latest_per_key(table: pa.Table, key: Sequence[str], schema: pa.Schema) -> pa.Table:
     """One row per key: the one landed last (rows are in landing order)."""
+    return _dedupe(table, key, schema, values=None)[0]
+
+
+def split_conflicts(
+    table: pa.Table, key: Sequence[str], schema: pa.Schema
+) -> tuple[pa.Table, pa.Table]:
+    """(one row per key, the one landed last; the conflicts). A landing that carries a key
+    twice with different values does not say which is right: all its copies of that key go to
+    the conflicts (one row per distinct version, for silver.quarantine) and none to bronze, so
+    an earlier landing's value, if any, stands. Identical copies are simply one bar."""
+    return _dedupe(table, key, schema, values=BAR_VALUES)
+
+
+def _dedupe(
+    table: pa.Table, key: Sequence[str], schema: pa.Schema, values: Sequence[str] | None
+) -> tuple[pa.Table, pa.Table]:
     if table.num_rows == 0:
-        return table
+        return table, CONFLICTS_SCHEMA.empty_table()
+    keys = ", ".join(f'"{k}"' for k in key)
+    if values:
+        # md5 of the values as text: NULL and NaN get their own spellings, so they compare.
+        text = ", ".join(f"COALESCE(CAST(\"{v}\" AS VARCHAR), '<null>')" for v in values)
+        value_hash = f"md5(concat_ws('|', {text}))"
+    else:
+        value_hash = "''"
     con = duckdb.connect()
     try:
         con.register("landed", table.append_column("__row", pa.array(range(table.num_rows))))
-        keys = ", ".join(f'"{k}"' for k in key)
-        result = (
+        con.execute(
+            f"CREATE TEMP TABLE marked AS SELECT *, {value_hash} AS value_hash, "
+            f"min({value_hash}) OVER copies <> max({value_hash}) OVER copies AS conflicting "
+            f"FROM landed WINDOW copies AS (PARTITION BY {keys}, load_id)"
+        )
+        good = (
             con.sql(
-                "SELECT * EXCLUDE (__row) FROM landed "
+                "SELECT * EXCLUDE (__row, value_hash, conflicting) FROM marked "
+                "WHERE NOT conflicting "
                 f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __row DESC) = 1 "
                 f"ORDER BY {keys}"
             )
             .arrow()
             .read_all()
         )
+        conflicts = (
+            con.sql(
+                "SELECT * EXCLUDE (__row, conflicting) FROM marked WHERE conflicting "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys}, load_id, value_hash "
+                f"ORDER BY __row) = 1 ORDER BY {keys}, load_id, value_hash"
+            )
+            .arrow()
+            .read_all()
+        )
     finally:
         con.close()
-    return result.cast(schema)
+    if conflicts.num_rows == 0:
+        return good.cast(schema), CONFLICTS_SCHEMA.empty_table()
+    return good.cast(schema), conflicts.select(CONFLICTS_SCHEMA.names).cast(CONFLICTS_SCHEMA)
 
 
 def _pages(
@@ -157,12 +213,17 @@ def _pages(
 ) -> Iterator[pa.Table]:
     """Every landed file of `table` with its landing's load id, one row per key (the one landed
     last), in pages of about PAGE_ROWS. All files of a ticker go in the same page, so
-    de-duplicating page by page is exact and memory stays bounded by the page."""
+    de-duplicating page by page is exact and memory stays bounded by the page. Bars a landing
+    carried twice with different values go to CONFLICTS_TABLE instead (split_conflicts)."""
+    split = split_conflicts if table == "bars" else lambda *a: (latest_per_key(*a), None)
     by_ticker: dict[str, list[tuple[str, str]]] = {}
     for manifest in manifests:  # landing order
         for landed in manifest.files:
             if landed.table == table:
                 by_ticker.setdefault(landed.ticker, []).append((manifest.load_id, landed.path))
+    if table == "bars":
+        # Always (also empty), so the table exists for silver.quarantine from the first run.
+        yield dlt.mark.with_table_name(CONFLICTS_SCHEMA.empty_table(), CONFLICTS_TABLE)
     if not by_ticker:
         # An empty page still creates the table, so silver can always read it (a landing of
         # 1-minute bars, say, has no corporate actions).
@@ -170,17 +231,18 @@ def _pages(
         return
     page: list[pa.Table] = []
     rows = 0
-    for files in by_ticker.values():
+    for position, files in enumerate(by_ticker.values(), start=1):
         for load_id, path in files:
             part = store.read_parquet(path)
             part = part.append_column("load_id", pa.array([load_id] * part.num_rows, pa.string()))
             page.append(part.select(schema.names).cast(schema))
             rows += part.num_rows
-        if rows >= PAGE_ROWS:
-            yield latest_per_key(pa.concat_tables(page), key, schema)
+        if rows >= PAGE_ROWS or position == len(by_ticker):
+            good, conflicts = split(pa.concat_tables(page), key, schema)
+            yield good
+            if conflicts is not None and conflicts.num_rows:
+                yield dlt.mark.with_table_name(conflicts, CONFLICTS_TABLE)
             page, rows = [], 0
-    if page:
-        yield latest_per_key(pa.concat_tables(page), key, schema)
 
 
 @dlt.source(name="raw_store")
@@ -211,7 +273,16 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
     def raw_loads() -> Iterator[pa.Table]:
         yield _raw_loads_table(manifests)
 
-    return bars(), corporate_actions(), raw_loads()
+    bar_pages = bars()
+    # The conflicts come out of the same pass over the files; their own key keeps every
+    # distinct version (and makes a redone load job idempotent).
+    bar_pages.apply_hints(
+        table_name=CONFLICTS_TABLE,
+        primary_key=list(CONFLICT_KEY),
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+        create_table_variant=True,
+    )
+    return bar_pages, corporate_actions(), raw_loads()
 
 
 def _raw_loads_table(manifests: Sequence[Manifest]) -> pa.Table:

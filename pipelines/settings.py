@@ -19,6 +19,7 @@ BRONZE_DATASET = "bronze"
 BARS_TABLE = "bars"
 ACTIONS_TABLE = "corporate_actions"
 RAW_LOADS_TABLE = "raw_loads"
+CONFLICTS_TABLE = "bar_conflicts"  # bars a landing carried twice with different values
 TICKERS_TABLE = "tickers"
 
 # Raw landing layout (relative to storage.raw_url):

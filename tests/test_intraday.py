@@ -112,3 +112,34 @@ def test_minutes_outside_the_session_are_quarantined(tmp_path) -> None:
     ]
     good = project.scalar("SELECT bar_count FROM gold.intraday_sessions")
     assert good == 210  # the good minutes of that session still flow
+
+
+def test_conflicting_duplicates_in_one_landing_are_quarantined(tmp_path) -> None:
+    """A landing that carries one bar twice with different values does not say which is right:
+    both versions go to the quarantine and neither to silver; an identical copy is one bar."""
+    project = make_project(tmp_path)
+    demo.stage(project.drop, tickers=["AAPL"], start=date(2012, 11, 1), end=date(2012, 11, 30))
+    bars = pd.read_csv(project.drop / demo.BAR_FILE)
+    copies = bars[bars["Date"].isin(["2012-11-14", "2012-11-15"])].copy()
+    conflicting = copies["Date"] == "2012-11-15"
+    copies.loc[conflicting, "Close"] = copies.loc[conflicting, "Low"]  # a different close
+    copies.to_csv(project.drop / "1d" / "late-copies.csv", index=False)
+    project.cli("run", "--as-of", AS_OF)
+
+    quarantine = project.query(
+        "SELECT bar_date, reason, close FROM silver.quarantine ORDER BY reason"
+    ).to_dict("records")
+    original = bars.loc[bars["Date"] == "2012-11-15", "Close"].iloc[0]
+    low = bars.loc[bars["Date"] == "2012-11-15", "Low"].iloc[0]
+    assert [(str(r["bar_date"])[:10], r["reason"]) for r in quarantine] == [
+        ("2012-11-15", "conflicting duplicate 1 of 2"),
+        ("2012-11-15", "conflicting duplicate 2 of 2"),
+    ]
+    assert sorted(r["close"] for r in quarantine) == sorted([original, low])
+    sessions = project.query("SELECT CAST(session_date AS VARCHAR) AS d FROM silver.bars_daily")
+    assert "2012-11-14" in set(sessions["d"]) and "2012-11-15" not in set(sessions["d"])
+    assert len(sessions) == len(bars) - 1
+    missing = project.query(
+        "SELECT CAST(session_date AS VARCHAR) AS d, interval FROM silver.missing_sessions"
+    ).to_dict("records")
+    assert missing == [{"d": "2012-11-15", "interval": "1d"}]  # the gap it leaves is visible

@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, interval, ts, reason),
-  description 'Every bar silver refused, with its values, the reason and the landing it came from. Good bars of the same ticker still flow.',
+  description 'Every bar silver refused, with its values, the reason and the landing it came from: impossible prices, a day that is not a session, a minute outside the session, a second bar for one session, or conflicting duplicates (a landing that carried one key twice with different values). Good bars of the same ticker still flow.',
   audits (
     not_null(columns := (ticker, interval, ts, reason))
   )
@@ -44,5 +44,23 @@ SELECT
 FROM silver.bars_1m_checked
 WHERE reject_reason IS NOT NULL
   AND session_date BETWEEN @start_ds AND @end_ds
+UNION ALL
+-- A key one landing carried with different values: every version, numbered, as the provider
+-- sent it (none reached bronze.bars).
+SELECT
+  ticker,
+  interval,
+  ts,
+  @session_date(ts) AS bar_date,
+  'conflicting duplicate ' || CAST(ROW_NUMBER() OVER (PARTITION BY ticker, interval, ts, load_id ORDER BY value_hash) AS VARCHAR) || ' of ' || CAST(COUNT(*) OVER (PARTITION BY ticker, interval, ts, load_id) AS VARCHAR) AS reason,
+  open,
+  high,
+  low,
+  close,
+  volume,
+  source,
+  load_id
+FROM bronze.bar_conflicts
+WHERE @session_date(ts) BETWEEN @start_ds AND @end_ds
 -- Inserted in date order: DuckDB's zone maps then prune date-range reads of long histories.
 ORDER BY bar_date, ticker, ts
