@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
@@ -60,7 +60,6 @@ def last_closed_session(calendar: str, now: datetime) -> date | None:
 def sessions_back(calendar: str, day: date, n: int) -> date:
     """The session n sessions before `day` (day itself when n is 0 and it is a session; the
     session before it otherwise)."""
-    from datetime import timedelta
 
     days = session_dates(calendar, day - timedelta(days=2 * n + 14), day)
     if not days:
@@ -68,3 +67,34 @@ def sessions_back(calendar: str, day: date, n: int) -> date:
     if days[-1] != day:
         n = max(n - 1, 0)
     return days[max(len(days) - 1 - n, 0)]
+
+
+def expected_daily_session(calendar: str, now: datetime, grace: timedelta) -> date | None:
+    """The session whose daily bar must be in the warehouse at `now`: the latest one whose
+    close (an early close included) plus `grace` has passed. Weekends, holidays and the hours
+    before a close therefore expect the previous session's bar."""
+    return last_closed_session(calendar, now - grace)
+
+
+def expected_minute(calendar: str, now: datetime, delay: timedelta) -> datetime | None:
+    """Start (UTC) of the latest 1-minute bar that must exist at `now`, when bars may lag the
+    clock by `delay`: inside a session the last whole minute before now - delay; otherwise
+    (and in the first minutes of a session) the last minute of the latest closed session."""
+    cal = _calendar(calendar)
+    target = pd.Timestamp(now).tz_convert("UTC") - pd.Timedelta(delay)
+    schedule = cal.schedule(
+        start_date=(target - pd.Timedelta(days=14)).date(), end_date=target.date()
+    )
+    minute = pd.Timedelta(minutes=1)
+    started = schedule[schedule["market_open"] <= target]
+    if started.empty:
+        return None
+    current = started.iloc[-1]
+    if target < current["market_close"]:
+        latest = target.floor("min") - minute
+        if latest >= current["market_open"]:
+            return latest.to_pydatetime()
+        started = started.iloc[:-1]
+        if started.empty:
+            return None
+    return (started.iloc[-1]["market_close"] - minute).to_pydatetime()

@@ -1,24 +1,24 @@
-"""Data-quality checks: every SQLMesh audit over the whole history, plus row counts.
+"""Data-quality checks: row counts of every table, then the Soda contracts of checks/
+(duplicates on each grain, missing keys, OHLC sanity, ranges, the quarantine, missing
+sessions, health checks and calendar-aware freshness; pipelines/quality.py runs them).
 
 `marketflow check` runs them all. A run checks less, because SQLMesh has just audited every
-interval it computed and a run must cost the same on any length of history: there, each table
-must simply exist and hold rows.
+interval it computed (its audits block a bad build) and a run must cost the same on any length
+of history: there, each table must exist and hold rows, and the bars must be fresh.
 
 Each check has a severity: a failing `fail` check makes `marketflow check` (and `run`) exit 3,
-a failing `warn` check is reported only. SQLMesh's blocking audits are `fail`, its
-non-blocking ones `warn`.
+a failing `warn` check is reported only. A check that does not apply (the freshness of a
+historical drop folder, say) is reported as `skip` with the reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pipelines.config import Project
 from pipelines.settings import RUN_CHECK_TABLES, SUMMARY_TABLES
-
-HISTORY_START = date(1990, 1, 1)  # model_defaults.start in config.yaml
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,12 @@ class CheckResult:
     value: float | int | None
     threshold: str
     detail: str = ""
+    skipped: bool = False
 
     @property
     def status(self) -> str:
+        if self.skipped:
+            return "skip"
         return "pass" if self.passed else self.severity
 
     def as_dict(self) -> dict[str, Any]:
@@ -56,23 +59,54 @@ def row_counts(context: Any, tables: tuple[str, ...] = SUMMARY_TABLES) -> dict[s
 
 
 def run_checks(
-    project: Project, as_of: date, context: Any | None = None, full: bool = True
+    project: Project,
+    now: datetime,
+    context: Any | None = None,
+    full: bool = True,
+    since: date | None = None,
 ) -> list[CheckResult]:
-    """Every check (`full`), or the cheap ones a run ends with."""
-    from pipelines.transform import execution_time, sqlmesh_context
+    """Every check over the whole history (`full`), or what a run ends with: the tables hold
+    rows, the bars are fresh, and the run contracts over the sessions it restated (`since`;
+    None when it restated nothing). As of `now`, an aware datetime: freshness depends on the
+    time of day."""
+    from pipelines.quality import FRESHNESS_CONTRACT, RUN_CONTRACTS, run_contracts
+    from pipelines.transform import sqlmesh_context
 
     own = context is None
     context = context or sqlmesh_context(project)
     try:
         daily = _has_daily_bars(context)
         if not full:
-            return [_row_count(t, n, daily) for t, n in has_rows(context, RUN_CHECK_TABLES).items()]
-        results = [_row_count(table, n, daily) for table, n in row_counts(context).items()]
-        results += _audits(context, as_of, execution_time(as_of))
-        return results
+            results = [
+                _row_count(t, n, daily) for t, n in has_rows(context, RUN_CHECK_TABLES).items()
+            ]
+        else:
+            results = [_row_count(table, n, daily) for table, n in row_counts(context).items()]
+        if any(r.value is None for r in results if r.table.startswith("bronze.bars")):
+            return results  # nothing loaded yet: the contracts would only repeat it
     finally:
         if own:
             context.close()
+    if full:
+        contracts = run_contracts(project, now)
+    elif since is None:
+        contracts = run_contracts(project, now, [FRESHNESS_CONTRACT])
+    else:
+        contracts = run_contracts(project, now, RUN_CONTRACTS, since=since)
+    return results + [_from_contract(c) for c in contracts]
+
+
+def _from_contract(check: Any) -> CheckResult:
+    return CheckResult(
+        name=check.name,
+        table=check.table,
+        severity=check.severity,
+        passed=check.skipped or check.outcome == "PASSED",
+        value=check.value,
+        threshold=check.threshold,
+        detail=check.detail,
+        skipped=check.skipped,
+    )
 
 
 def has_rows(context: Any, tables: tuple[str, ...] = SUMMARY_TABLES) -> dict[str, int | None]:
@@ -95,8 +129,11 @@ def _has_daily_bars(context: Any) -> bool:
     )
 
 
-# May legitimately be empty: no rejected bar, no gap, no crossover, no split or dividend yet.
+# May legitimately be empty: no rejected bar, no gap, no crossover, no split or dividend yet,
+# no 1-minute bars (whether they are due is the 1-minute freshness check's call).
 MAY_BE_EMPTY = (
+    "silver.bars_1m",
+    "gold.intraday_sessions",
     "silver.quarantine",
     "silver.missing",
     "gold.ma_",
@@ -120,39 +157,3 @@ def _row_count(table: str, n: int | None, daily: bool = True) -> CheckResult:
         threshold="> 0" if must_have_rows else "exists",
         detail="" if n is not None else "table does not exist: has the pipeline run?",
     )
-
-
-def _audits(context: Any, as_of: date, exec_time: Any) -> list[CheckResult]:
-    results = []
-    for snapshot in sorted(context.snapshots.values(), key=lambda s: s.name):
-        if not snapshot.is_model or not snapshot.node.audits_with_args:
-            continue
-        table = snapshot.node.name
-        for audit in context.snapshot_evaluator.audit(
-            snapshot=snapshot,
-            start=HISTORY_START,
-            end=as_of,
-            execution_time=exec_time,
-            snapshots=context.snapshots,
-        ):
-            if audit.skipped:
-                continue
-            results.append(
-                CheckResult(
-                    name=f"audit:{audit.audit.name}",
-                    table=table,
-                    severity="fail" if audit.blocking else "warn",
-                    passed=not audit.count,
-                    value=audit.count or 0,
-                    threshold="= 0 rows",
-                    detail=_audit_args(snapshot, audit.audit.name),
-                )
-            )
-    return results
-
-
-def _audit_args(snapshot: Any, name: str) -> str:
-    for audit_name, args in snapshot.node.audits:
-        if audit_name == name and args:
-            return ", ".join(f"{k}={v.sql() if hasattr(v, 'sql') else v}" for k, v in args.items())
-    return ""

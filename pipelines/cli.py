@@ -199,7 +199,10 @@ def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
             intervals.append("1m")
         moment = _parse_as_of(as_of, project)
         options = RunOptions(
-            intervals=intervals, as_of=_session_day(moment, project), full_checks=True
+            intervals=intervals,
+            as_of=_session_day(moment, project),
+            now=moment,
+            full_checks=True,
         )
         code = _execute_run(project, options, title="demo")
         console.print(
@@ -279,11 +282,22 @@ def check(
     from pipelines.checks import failed, run_checks
 
     def body() -> int:
+        from pipelines import ops
+
         project = load_project(State.config, gateway)
         moment = _parse_as_of(as_of, project)
-        results = run_checks(project, _session_day(moment, project))
+        record = ops.RunRecord(command="check", arguments=sys.argv[1:])
+        try:
+            results = run_checks(project, moment)
+        except BaseException as exc:
+            record.finish(EXIT_RUNTIME, error=_describe_exception(exc))
+            _log_run(project, record)
+            raise
+        record.add_checks(results)
+        record.finish(EXIT_DATA_QUALITY if failed(results) else 0)
         if as_json:
             payload = {
+                "run_id": record.run_id,
                 "as_of": moment.isoformat(),
                 "checks": [r.as_dict() for r in results],
                 "failed": len(failed(results)),
@@ -291,7 +305,8 @@ def check(
             sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         else:
             _print_checks(results)
-        return EXIT_DATA_QUALITY if failed(results) else 0
+        _log_run(project, record)
+        return record.exit_code
 
     raise typer.Exit(_guarded(body))
 
@@ -300,15 +315,54 @@ def check(
 
 
 def _execute_run(project: Project, options: Any, title: str) -> int:
+    """The run, logged to ops.runs and alerted on whatever its outcome."""
+    from pipelines import ops
+
+    record = ops.RunRecord(command=title, arguments=sys.argv[1:])
+    try:
+        code = _run_and_report(project, options, title, record)
+    except BaseException as exc:
+        code = EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_RUNTIME
+        if isinstance(exc, typer.Exit | KeyboardInterrupt | SystemExit):
+            code = getattr(exc, "exit_code", None) or getattr(exc, "code", None) or EXIT_RUNTIME
+        record.finish(code, error=_describe_exception(exc))
+        _log_run(project, record)
+        raise
+    record.finish(code)
+    _log_run(project, record)
+    return code
+
+
+def _log_run(project: Project, record: Any) -> None:
+    from pipelines import ops
+
+    try:
+        ops.write_run(project, record)
+    except Exception as exc:  # the run's own outcome stands
+        errors.print(f"[yellow]run log not written[/yellow]: {_describe_exception(exc)}")
+    outcome = ops.send_alert(project, record)
+    if outcome:  # on stderr: `check --json` keeps stdout for the JSON
+        errors.print(f"  {outcome}")
+
+
+def _run_and_report(project: Project, options: Any, title: str, record: Any) -> int:
     from pipelines.checks import failed
     from pipelines.runner import run_pipeline
 
     started = time.perf_counter()
     console.print(
         f"[bold]marketflow {title}[/bold]: warehouse {project.warehouse.display}, "
-        f"raw store {project.raw_url}"
+        f"raw store {project.raw_url}  (run {record.run_id})"
     )
     report = run_pipeline(project, options, console)
+    record.rows = {
+        "landed_bars": report.landed_rows("bars"),
+        "landed_corporate_actions": report.landed_rows("corporate_actions"),
+        "bronze_bars": report.bronze.bars if report.bronze else 0,
+        "bronze_corporate_actions": report.bronze.corporate_actions if report.bronze else 0,
+    }
+    record.failed_tickers = [str(r) for r in report.rejections if r.kind == "ticker"]
+    record.add_checks(report.checks)
     _print_summary(project, report, time.perf_counter() - started, whole=options.full_checks)
     if report.checks:
         _print_checks(report.checks, only_problems=True)
@@ -384,24 +438,34 @@ def _print_summary(project: Project, report: Any, seconds: float, whole: bool) -
         else ""
     )
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
-    passed = sum(r.passed for r in report.checks)
+    statuses = [r.status for r in report.checks]
+    words = {"pass": "passed", "warn": "warned", "fail": "failed", "skip": "skipped"}
+    tally = ", ".join(
+        f"{statuses.count(status)} {word}"
+        for status, word in words.items()
+        if statuses.count(status) or status == "pass"
+    )
     console.print(
         f"[bold]Summary[/bold]: {len(per_ticker)} tickers, {bars:,}{scope} daily bars{span}; "
         f"landed {report.landed_rows('bars'):,} bars this run"
-        + (f"; checks {passed}/{len(report.checks)} passed" if report.checks else "")
+        + (f"; checks: {tally}" if report.checks else "")
         + f"; {seconds:.1f}s ({stages})"
     )
 
 
 def _print_checks(results: list[Any], only_problems: bool = False) -> None:
-    shown = [r for r in results if not r.passed] if only_problems else results
+    shown = [r for r in results if r.status in ("warn", "fail")] if only_problems else results
     if only_problems and not shown:
-        console.print(f"[green]All {len(results)} checks passed.[/green]")
+        skipped = sum(r.status == "skip" for r in results)
+        console.print(
+            f"[green]All {len(results) - skipped} checks passed[/green]"
+            + (f" ({skipped} skipped)." if skipped else ".")
+        )
         return
     table = Table(title="Data-quality checks", title_justify="left")
     for column in ("check", "table", "severity", "status", "value", "threshold", "detail"):
         table.add_column(column)
-    colours = {"pass": "green", "warn": "yellow", "fail": "red"}
+    colours = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
     for r in shown:
         table.add_row(
             r.name,
@@ -412,7 +476,9 @@ def _print_checks(results: list[Any], only_problems: bool = False) -> None:
             r.threshold,
             r.detail,
         )
-    console.print(table)
+    # Piped output gets room for the check names and details (rich would assume 80 columns).
+    out = console if console.is_terminal else Console(highlight=False, width=170)
+    out.print(table)
 
 
 def main() -> None:

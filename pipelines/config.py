@@ -76,6 +76,11 @@ class FilesProvider(_Strict):
         default=None, description="zone of timestamps without an offset; default the exchange's"
     )
     corporate_actions: ActionsFile | None = None
+    freshness: bool = Field(
+        default=False,
+        description="judge the freshness of its bars: true for a vendor drop fed every session, "
+        "false for a historical set (the bundled demo)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -100,6 +105,7 @@ class WebProvider(_Strict):
     """Settings shared by providers that answer over HTTP."""
 
     pacing: Pacing = Pacing()
+    freshness: bool = Field(default=True, description="judge the freshness of its bars")
     history_start: date = Field(
         default=date(2000, 1, 1), description="first session of a ticker's first daily load"
     )
@@ -236,6 +242,51 @@ class Crossovers(_Strict):
         return self
 
 
+class Freshness(_Strict):
+    """When bars are due, from the exchange calendar (early closes included)."""
+
+    daily_grace_minutes: int = Field(
+        default=120, ge=0, description="after a session's close, until its daily bar is due"
+    )
+    intraday_delay_minutes: int = Field(
+        default=15, ge=0, description="how far 1-minute bars may lag the clock in a session"
+    )
+
+
+class KnownStep(_Strict):
+    """A reviewed price step that no corporate action explains (a real crash or jump)."""
+
+    ticker: str
+    session: date
+    note: str = Field(min_length=1, description="why it is genuine")
+
+
+class Alerts(_Strict):
+    """A Slack-compatible webhook for failed runs and checks. The URL is a secret: it comes
+    from ALERTS__WEBHOOK_URL or .dlt/secrets.toml [alerts] webhook_url, never from
+    config.yaml."""
+
+    notify_on: list[Literal["failed_run", "failed_check"]] = ["failed_run", "failed_check"]
+    timeout_seconds: float = Field(default=5.0, gt=0)
+
+
+class Checks(_Strict):
+    """`marketflow check`: thresholds of the health checks and the severity of each check."""
+
+    freshness: Freshness = Freshness()
+    price_step: float = Field(
+        default=0.5, gt=0, description="|close / previous close - 1| on continuous prices"
+    )
+    volume_step: float = Field(default=3.0, gt=1, description="volume / previous volume")
+    stale_after_sessions: int = Field(
+        default=5, ge=1, description="a ticker whose last bar lags the universe's by more"
+    )
+    known_price_steps: list[KnownStep] = []
+    severity: dict[str, Literal["warn", "fail"]] = Field(
+        default={}, description="check name -> warn | fail, over the contracts' defaults"
+    )
+
+
 # Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
 # `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
 MODEL_VARIABLES = ("exchange", "adjustment", "crossovers")
@@ -254,6 +305,8 @@ class Settings(_Strict):
     storage: Storage = Storage()
     adjustment: Adjustment = Adjustment()
     crossovers: Crossovers = Crossovers()
+    checks: Checks = Checks()
+    alerts: Alerts = Alerts()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -149,7 +149,12 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
 
     if options.checks:
         with _stage(report, "checks", console):
-            report.checks = run_checks(project, options.as_of, full=options.full_checks)
+            report.checks = run_checks(
+                project,
+                options.now or datetime.now(UTC),
+                full=options.full_checks,
+                since=report.transform.restated_from if report.transform else None,
+            )
     return report
 
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("models", "macros", "audits", "external_models.yaml", "tests", ".dlt")
+PROJECT_FILES = ("models", "macros", "audits", "checks", "external_models.yaml", "tests", ".dlt")
 # A fixed "now" for the pipeline: after the demo data ends, so every session is closed.
 AS_OF = "2026-11-20"
 BACKENDS = ("duckdb", "postgres")
@@ -34,7 +34,9 @@ BACKENDS = ("duckdb", "postgres")
 def _deep_merge(base: dict, extra: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:  # removes the key
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)

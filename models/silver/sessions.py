@@ -10,8 +10,6 @@ from sqlglot import exp
 from sqlmesh import ExecutionContext, model
 from sqlmesh.core.model.kind import ModelKindName
 
-from pipelines import calendar as exchange_calendar
-
 
 @model(
     "silver.sessions",
@@ -44,6 +42,10 @@ def execute(
     execution_time: datetime,
     **kwargs: t.Any,
 ) -> pd.DataFrame:
+    # Imported here, not at module level: SQLMesh would otherwise serialize the module by value
+    # when the project folder holds the pipelines package (it refuses module aliases).
+    from pipelines import calendar as exchange_calendar
+
     calendar = (context.var("exchange") or {}).get("calendar", "XNYS")
     last = date(max(execution_time.year, end.year) + 1, 12, 31)
     sessions = exchange_calendar.sessions_between(calendar, exchange_calendar.CALENDAR_START, last)
