@@ -311,6 +311,45 @@ def check(
     raise typer.Exit(_guarded(body))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes")] = 1,
+    gateway: GatewayOpt = None,
+) -> None:
+    """The read-only API (OpenAPI docs at /docs)."""
+
+    def body() -> int:
+        import uvicorn
+
+        project = load_project(State.config, gateway)
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"--port: {port} is not a TCP port")
+        if workers < 1:
+            raise ConfigError(f"--workers: {workers} must be at least 1")
+        # The workers build the app from these (uvicorn imports api.main:create_app).
+        os.environ["MARKETFLOW_CONFIG"] = str(project.config_path)
+        if gateway:
+            os.environ["MARKETFLOW_GATEWAY"] = gateway
+        console.print(
+            f"[bold]marketflow serve[/bold]: {project.warehouse.display} read-only on "
+            f"http://{host}:{port} (docs at /docs)"
+        )
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+        return 0
+
+    raise typer.Exit(_guarded(body))
+
+
 # ---------------------------------------------------------------- run + summary
 
 

@@ -270,6 +270,18 @@ class Alerts(_Strict):
     timeout_seconds: float = Field(default=5.0, gt=0)
 
 
+class Api(_Strict):
+    """`marketflow serve`: the read-only API."""
+
+    cors_origins: list[str] = Field(default=[], description="origins allowed by CORS")
+    gzip_minimum_bytes: int = Field(default=1000, ge=0, description="gzip larger responses")
+    page_size: int = Field(default=1000, ge=1, le=10000, description="rows per page by default")
+    max_page_size: int = Field(default=10000, ge=1, le=10000)
+    snapshot_dir: str = Field(
+        default="data/api", description="DuckDB: where the API keeps its warehouse snapshot"
+    )
+
+
 class Checks(_Strict):
     """`marketflow check`: thresholds of the health checks and the severity of each check."""
 
@@ -307,6 +319,7 @@ class Settings(_Strict):
     crossovers: Crossovers = Crossovers()
     checks: Checks = Checks()
     alerts: Alerts = Alerts()
+    api: Api = Api()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
 
     @model_validator(mode="after")

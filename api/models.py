@@ -1,0 +1,124 @@
+"""Response models: the API's documentation (OpenAPI at /docs) and its contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    parameter: str | None = Field(description="the offending parameter, when there is one")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"error": {"parameter": "ticker", "message": "unknown ticker 'ZZZZ'"}}
+        }
+    )
+
+
+class TableFreshness(BaseModel):
+    table: str
+    latest: str | None = Field(description="latest session date or bar timestamp in the table")
+    due: str | None = Field(description="what the exchange calendar says must be there by now")
+    fresh: bool | None = Field(description="null when freshness is not judged for this table")
+
+
+class LastRun(BaseModel):
+    run_id: str
+    command: str
+    status: str = Field(description="ok | checks_failed | failed")
+    started_at: datetime
+    ended_at: datetime
+    exit_code: int
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    checked_at: datetime
+    tables: list[TableFreshness]
+    last_run: LastRun | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "status": "ok",
+                "checked_at": "2024-11-29T23:00:00Z",
+                "tables": [
+                    {
+                        "table": "silver.bars_daily",
+                        "latest": "2024-11-29",
+                        "due": "2024-11-29",
+                        "fresh": True,
+                    }
+                ],
+                "last_run": None,
+            }
+        }
+    )
+
+
+class Ticker(BaseModel):
+    ticker: str = Field(examples=["AAPL"])
+    name: str | None
+    sector: str | None = Field(description="GICS sector, where the index data names one")
+    industry: str | None
+    first_session: date | None
+    last_session: date | None
+
+
+class LatestPrice(BaseModel):
+    ticker: str = Field(examples=["AAPL"])
+    session_date: date
+    close: float = Field(description="as traded")
+    adj_close: float = Field(description="adjusted for every later split and dividend")
+    return_1d: float | None
+    volume: float
+
+
+class Bar(BaseModel):
+    ticker: str
+    ts: datetime = Field(
+        description="bar start (UTC); a daily bar: 00:00 of its session at the exchange"
+    )
+    session_date: date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    adjusted: bool = Field(description="prices (and volume) adjusted for splits and dividends")
+
+
+class BarsPage(BaseModel):
+    ticker: str
+    interval: Literal["1d", "1m"]
+    bars: list[Bar]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+class FeaturesPage(BaseModel):
+    ticker: str
+    fields: list[str]
+    rows: list[dict[str, date | float | str | None]] = Field(
+        description="gold.daily_features rows: session_date plus the requested fields"
+    )
+    next_cursor: str | None
+
+
+class Signal(BaseModel):
+    ticker: str
+    session_date: date
+    signal: Literal["golden", "death"]
+    fast: float = Field(description="fast SMA at the cross, adjusted")
+    slow: float = Field(description="slow SMA at the cross, adjusted")
+    fast_window: int
+    slow_window: int
