@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
-.PHONY: help install demo test lint format lock clean services-up services-down services-status bench
+.PHONY: help install demo test lint format lock clean services-up services-down services-status bench bench-api
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ services-status: $(STAMP)  ## are they running?
 
 bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts the services; ~1 h)
 	$(BIN)/python bench/pipeline_bench.py
+
+bench-api: $(STAMP)  ## API benchmark: wrk against marketflow serve on the demo warehouse (apt-get install wrk)
+	$(BIN)/python bench/api_bench.py
 
 clean:  ## remove everything the pipeline and the tests regenerate
 	rm -rf data .cache logs .pytest_cache .ruff_cache test-artifacts

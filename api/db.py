@@ -91,13 +91,17 @@ class DuckDBSnapshot(Database):
                 # bytes are copied, so the copy is consistent (the WAL goes with it).
                 with duckdb.connect(str(self.warehouse), read_only=True):
                     if not (target / self.warehouse.name).exists():
-                        partial = target.with_name(target.name + ".partial")
+                        # Per process: `serve --workers N` runs N of these on one folder.
+                        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
                         shutil.rmtree(partial, ignore_errors=True)
                         partial.mkdir(parents=True)
                         for source in (self.warehouse, Path(f"{self.warehouse}.wal")):
                             if source.exists():
                                 shutil.copy2(source, partial / source.name)
-                        partial.rename(target)
+                        try:
+                            partial.rename(target)
+                        except OSError:  # another worker got there first: same bytes
+                            shutil.rmtree(partial, ignore_errors=True)
             except duckdb.IOException as exc:  # a run holds the file
                 if self._connection is not None:
                     return  # serve the last snapshot
@@ -112,7 +116,8 @@ class DuckDBSnapshot(Database):
             if old is not None:
                 old.close()
             for stale in self.snapshots.iterdir():
-                if stale != target:
+                # Older snapshots only (a reader still holding one keeps its open inode).
+                if stale != target and not stale.name.endswith(".partial"):
                     shutil.rmtree(stale, ignore_errors=True)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
