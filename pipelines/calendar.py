@@ -98,3 +98,41 @@ def expected_minute(calendar: str, now: datetime, delay: timedelta) -> datetime 
         if started.empty:
             return None
     return (started.iloc[-1]["market_close"] - minute).to_pydatetime()
+
+
+def session_around(calendar: str, now: datetime) -> pd.Series | None:
+    """The schedule row (market_open, market_close, UTC) of the session open at `now`, or
+    None outside sessions."""
+    ts = pd.Timestamp(now).tz_convert("UTC")
+    schedule = _schedule(calendar, (ts - pd.Timedelta(days=1)).date(), ts.date())
+    open_now = schedule[(schedule["market_open"] <= ts) & (ts < schedule["market_close"])]
+    return open_now.iloc[-1] if len(open_now) else None
+
+
+def latest_close(calendar: str, now: datetime) -> pd.Timestamp | None:
+    """The close (UTC) of the latest session that closed at or before `now`."""
+    ts = pd.Timestamp(now).tz_convert("UTC")
+    schedule = _schedule(calendar, (ts - pd.Timedelta(days=14)).date(), ts.date())
+    closed = schedule[schedule["market_close"] <= ts]
+    return closed["market_close"].iloc[-1] if len(closed) else None
+
+
+@lru_cache(maxsize=4096)
+def _schedule(calendar: str, start: date, end: date) -> pd.DataFrame:
+    """Opens and closes (UTC) of the sessions in [start, end]; cached, since schedulers and
+    their tests ask about the same days many times."""
+    return _calendar(calendar).schedule(start_date=start, end_date=end)
+
+
+def has_session_slot(calendar: str, now: datetime, grace: timedelta) -> bool:
+    """An intraday slot: a session is open at `now`, or closed at most `grace` ago."""
+    if session_around(calendar, now) is not None:
+        return True
+    close = latest_close(calendar, now)
+    return close is not None and now - close.to_pydatetime() <= grace
+
+
+def closed_within(calendar: str, now: datetime, window: timedelta) -> bool:
+    """A daily slot: the latest session closed at most `window` before `now`."""
+    close = latest_close(calendar, now)
+    return close is not None and now - close.to_pydatetime() <= window

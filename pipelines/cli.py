@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -348,6 +348,74 @@ def serve(
         return 0
 
     raise typer.Exit(_guarded(body))
+
+
+@app.command()
+def calendar(
+    at: Annotated[
+        str | None, typer.Option("--at", help="the moment to ask about (default: now)")
+    ] = None,
+    session_open: Annotated[
+        bool,
+        typer.Option(
+            "--session-open", help="exit 0 if a session is open (or closed within --grace)"
+        ),
+    ] = False,
+    closed_within: Annotated[
+        str | None,
+        typer.Option(
+            "--closed-within", help="exit 0 if a session closed within this long, e.g. 6h, 90m"
+        ),
+    ] = None,
+    grace: Annotated[str, typer.Option("--grace", help="with --session-open")] = "0m",
+) -> None:
+    """The exchange calendar for schedulers: is there a session for this slot? Exit 0 yes,
+    4 no (a weekend, a holiday, outside hours), so a scheduled job can skip cleanly."""
+    from pipelines import calendar as exchange_calendar
+    from pipelines.settings import EXIT_NO_SESSION
+
+    def body() -> int:
+        project = load_project(State.config)
+        name = project.settings.exchange.calendar
+        zone = ZoneInfo(project.settings.exchange.timezone)
+        now = _parse_as_of(at, project) if at else datetime.now(UTC)
+        if session_open and closed_within:
+            raise ConfigError("--session-open and --closed-within: choose one")
+        for flag, value in (("--grace", grace), ("--closed-within", closed_within)):
+            if value is not None:
+                _duration(flag, value)  # a bad duration exits 2 before anything is printed
+        local = now.astimezone(zone)
+        current = exchange_calendar.session_around(name, now)
+        last_close = exchange_calendar.latest_close(name, now)
+        if current is not None:
+            opened = current["market_open"].tz_convert(zone)
+            closes = current["market_close"].tz_convert(zone)
+            console.print(
+                f"{local:%Y-%m-%d %H:%M %Z}: {name} session open ({opened:%H:%M}-{closes:%H:%M})"
+            )
+        else:
+            last = last_close.tz_convert(zone) if last_close is not None else None
+            console.print(
+                f"{local:%Y-%m-%d %H:%M %Z}: {name} closed"
+                + (f"; last close {last:%Y-%m-%d %H:%M %Z}" if last is not None else "")
+            )
+        if session_open:
+            slot = exchange_calendar.has_session_slot(name, now, _duration("--grace", grace))
+            return 0 if slot else EXIT_NO_SESSION
+        if closed_within:
+            window = _duration("--closed-within", closed_within)
+            return 0 if exchange_calendar.closed_within(name, now, window) else EXIT_NO_SESSION
+        return 0
+
+    raise typer.Exit(_guarded(body))
+
+
+def _duration(flag: str, value: str) -> timedelta:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = value[:-1], value[-1:]
+    if unit not in units or not number.isdigit():
+        raise ConfigError(f"{flag}: {value!r} is not a duration like 90m, 6h or 1d")
+    return timedelta(**{units[unit]: int(number)})
 
 
 # ---------------------------------------------------------------- run + summary

@@ -79,6 +79,7 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
 EXIT_DATA_QUALITY = 3
+EXIT_NO_SESSION = 4  # `marketflow calendar`: no session for this slot (schedulers skip)
 
 # Telemetry of every tool in the stack is off (notes/stack.md); set before they import.
 TELEMETRY_OFF = {
