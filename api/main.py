@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api.db import Unavailable, open_database
 from api.deps import ApiError
-from api.routers import bars, features, health, prices, signals, tickers
+from api.routers import backtests, bars, features, health, prices, signals, tickers
 from pipelines.config import Project, load_project
 
 DESCRIPTION = """Read-only access to MarketFlow's warehouse: the universe, latest prices, daily
@@ -57,7 +57,7 @@ def create_app(project: Project | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(GZipMiddleware, minimum_size=api.gzip_minimum_bytes)
-    for router in (health, tickers, prices, bars, features, signals):
+    for router in (health, tickers, prices, bars, features, signals, backtests):
         app.include_router(router.router)
     _error_handlers(app)
     return app

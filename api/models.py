@@ -122,3 +122,44 @@ class Signal(BaseModel):
     slow: float = Field(description="slow SMA at the cross, adjusted")
     fast_window: int
     slow_window: int
+
+
+class BacktestMetrics(BaseModel):
+    first_session: date
+    last_session: date
+    sessions: int
+    total_return: float
+    cagr: float
+    sharpe: float | None = Field(description="annualised: daily excess returns * sqrt(252)")
+    sortino: float | None
+    max_drawdown: float = Field(description="worst fall from a peak, e.g. -0.25")
+    max_drawdown_peak: date
+    max_drawdown_trough: date
+    exposure: float = Field(description="share of sessions holding a position")
+    trades: int
+    win_rate: float | None = Field(description="share of closed round trips that made money")
+    buy_and_hold_return: float
+
+
+class BacktestTrade(BaseModel):
+    side: Literal["long", "short"]
+    entry_date: date
+    entry_price: float = Field(description="adjusted open")
+    exit_date: date | None = Field(description="null while still open (marked at the last close)")
+    exit_price: float
+    return_: float = Field(alias="return")
+
+
+class EquityPoint(BaseModel):
+    session_date: date
+    position: int = Field(description="1 long, 0 flat, -1 short, held from the open")
+    equity: float = Field(description="growth of 1 invested at the first open")
+    buy_and_hold: float
+
+
+class BacktestResult(BaseModel):
+    ticker: str
+    params: dict[str, str | int | float | bool]
+    metrics: BacktestMetrics
+    trades: list[BacktestTrade]
+    equity: list[EquityPoint]

@@ -418,6 +418,88 @@ def _duration(flag: str, value: str) -> timedelta:
     return timedelta(**{units[unit]: int(number)})
 
 
+@app.command()
+def backtest(
+    ticker: Annotated[str, typer.Option("--ticker", help="a ticker of the universe")],
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="sma_cross or momentum")
+    ] = "sma_cross",
+    fast: Annotated[int, typer.Option("--fast", help="sma_cross: fast SMA, sessions")] = 50,
+    slow: Annotated[int, typer.Option("--slow", help="sma_cross: slow SMA, sessions")] = 200,
+    lookback: Annotated[int, typer.Option("--lookback", help="momentum: sessions")] = 20,
+    long_short: Annotated[
+        bool | None, typer.Option("--long-short/--long-only", help="default from config.yaml")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="first session")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="last session")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    gateway: GatewayOpt = None,
+) -> None:
+    """Backtest a strategy on one ticker's adjusted daily prices; print its metrics."""
+    from pipelines import backtest as bt
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        name = ticker.strip().upper()
+        if name not in project.settings.universe.members:
+            raise ConfigError(f"--ticker: {name!r} is not in the universe of config.yaml")
+        costs = project.settings.backtest
+        params = bt.Params(
+            strategy=strategy,  # type: ignore[arg-type]
+            fast=fast,
+            slow=slow,
+            lookback=lookback,
+            long_short=costs.long_short if long_short is None else long_short,
+            fee_bps=costs.fee_bps,
+            slippage_bps=costs.slippage_bps,
+            risk_free_rate=costs.risk_free_rate,
+        )
+        try:
+            params.check()
+        except ValueError as exc:
+            raise ConfigError(f"--{str(exc).split(':')[0].split(' ')[0]}: {exc}") from None
+        first = _parse_date("--start", start) if start else None
+        last = _parse_date("--end", end) if end else None
+        bars = bt.load_bars(project, name, first, last)
+        if len(bars) < 2:
+            raise ConfigError(f"--ticker: {name} has fewer than two sessions in the window")
+        result = bt.run(bars, params)
+        if as_json:
+            sys.stdout.write(json.dumps(result.as_dict(), default=str) + "\n")
+            return 0
+        table = Table(title=f"Backtest {name}: {_describe(params)}", title_justify="left")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for key, value in result.metrics.items():
+            table.add_row(key, _format_metric(key, value))
+        console.print(table)
+        return 0
+
+    raise typer.Exit(_guarded(body))
+
+
+def _describe(params: Any) -> str:
+    rule = (
+        f"SMA {params.fast}/{params.slow} crossover"
+        if params.strategy == "sma_cross"
+        else f"{params.lookback}-session momentum"
+    )
+    side = "long/short" if params.long_short else "long only"
+    return f"{rule}, {side}, costs {params.fee_bps + params.slippage_bps:g} bps"
+
+
+def _format_metric(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in ("total_return", "cagr", "max_drawdown", "exposure", "win_rate") or key.endswith(
+        "_return"
+    ):
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
 # ---------------------------------------------------------------- run + summary
 
 

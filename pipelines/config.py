@@ -270,6 +270,15 @@ class Alerts(_Strict):
     timeout_seconds: float = Field(default=5.0, gt=0)
 
 
+class Backtest(_Strict):
+    """`marketflow backtest` and /v1/backtests: costs and defaults."""
+
+    fee_bps: float = Field(default=1.0, ge=0, lt=10000, description="per trade, of the notional")
+    slippage_bps: float = Field(default=2.0, ge=0, lt=10000)
+    risk_free_rate: float = Field(default=0.0, description="annual, for Sharpe and Sortino")
+    long_short: bool = Field(default=False, description="short instead of flat when off")
+
+
 class Api(_Strict):
     """`marketflow serve`: the read-only API."""
 
@@ -320,6 +329,7 @@ class Settings(_Strict):
     checks: Checks = Checks()
     alerts: Alerts = Alerts()
     api: Api = Api()
+    backtest: Backtest = Backtest()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
 
     @model_validator(mode="after")
