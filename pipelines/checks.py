@@ -64,6 +64,7 @@ def run_checks(
     context: Any | None = None,
     full: bool = True,
     since: date | None = None,
+    fresh_intervals: list[str] | None = None,
 ) -> list[CheckResult]:
     """Every check over the whole history (`full`), or what a run ends with: the tables hold
     rows, the bars are fresh, and the run contracts over the sessions it restated (`since`;
@@ -88,11 +89,15 @@ def run_checks(
         if own:
             context.close()
     if full:
-        contracts = run_contracts(project, now)
+        contracts = run_contracts(project, now, fresh_intervals=fresh_intervals)
     elif since is None:
-        contracts = run_contracts(project, now, [FRESHNESS_CONTRACT])
+        contracts = run_contracts(
+            project, now, [FRESHNESS_CONTRACT], fresh_intervals=fresh_intervals
+        )
     else:
-        contracts = run_contracts(project, now, RUN_CONTRACTS, since=since)
+        contracts = run_contracts(
+            project, now, RUN_CONTRACTS, since=since, fresh_intervals=fresh_intervals
+        )
     return results + [_from_contract(c) for c in contracts]
 
 

@@ -154,6 +154,9 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
                 options.now or datetime.now(UTC),
                 full=options.full_checks,
                 since=report.transform.restated_from if report.transform else None,
+                # Freshness is about the intervals this run refreshed; a backfill refreshes
+                # history, not the present.
+                fresh_intervals=[] if options.start or options.end else options.intervals,
             )
     return report
 

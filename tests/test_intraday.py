@@ -100,7 +100,9 @@ def test_minutes_outside_the_session_are_quarantined(tmp_path) -> None:
     (project.drop / "1m").mkdir(parents=True)
     pd.concat([minutes, extra]).to_csv(project.drop / "1m" / "aapl.csv", index=False)
     demo.stage(project.drop, tickers=["AAPL"], start=date(2012, 11, 1), end=date(2012, 11, 30))
-    project.cli("run", "--as-of", AS_OF)
+    run = project.cli("run", "--as-of", AS_OF, check=False)
+    assert run.returncode == 3  # the run's checks name what was quarantined
+    assert "no impossible prices" in run.stdout and "no bars off the calendar" in run.stdout
     quarantine = project.query(
         "SELECT CAST(ts AT TIME ZONE 'America/New_York' AS VARCHAR) AS local, reason "
         "FROM silver.quarantine WHERE interval = '1m' ORDER BY ts"
@@ -124,7 +126,8 @@ def test_conflicting_duplicates_in_one_landing_are_quarantined(tmp_path) -> None
     conflicting = copies["Date"] == "2012-11-15"
     copies.loc[conflicting, "Close"] = copies.loc[conflicting, "Low"]  # a different close
     copies.to_csv(project.drop / "1d" / "late-copies.csv", index=False)
-    project.cli("run", "--as-of", AS_OF)
+    run = project.cli("run", "--as-of", AS_OF, check=False)
+    assert run.returncode == 3 and "no duplicate bars" in run.stdout
 
     quarantine = project.query(
         "SELECT bar_date, reason, close FROM silver.quarantine ORDER BY reason"
