@@ -12,10 +12,12 @@ request before any snapshot exists gets 503 with Retry-After, never a hang or a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ SNAPSHOT_CHECK_SECONDS = 2.0  # how often the warehouse file's mtime is compared
 # continuously, and the brief read lock of a copy must not land in a gap between a run's
 # connections.
 SETTLE_SECONDS = 10.0
+CACHE_ENTRIES = 4096  # answers kept per snapshot
+CACHE_MAX_ROWS = 10_000  # larger answers are not kept
 
 
 class Unavailable(Exception):
@@ -58,6 +62,7 @@ class DuckDBSnapshot(Database):
         self._version: tuple[float, int] | None = None
         self._checked = 0.0
         self._local = threading.local()
+        self._cache: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
 
     def _current_version(self) -> tuple[float, int] | None:
         try:
@@ -113,6 +118,7 @@ class DuckDBSnapshot(Database):
             fresh.execute("SET TimeZone = 'UTC'")
             old, self._connection, self._version = self._connection, fresh, version
             self._local = threading.local()
+            self._cache = OrderedDict()
             if old is not None:
                 old.close()
             for stale in self.snapshots.iterdir():
@@ -122,12 +128,26 @@ class DuckDBSnapshot(Database):
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self._refresh()
+        # A snapshot never changes, so an answer computed on it stays exact until the next
+        # snapshot: small answers are kept (the cache goes with the snapshot).
+        key = (sql, tuple(params))
+        cache = self._cache
+        hit = cache.get(key)  # single dict operations are atomic under the GIL
+        if hit is not None:
+            return [dict(row) for row in hit]
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self._connection.cursor()  # one per thread
         result = cursor.execute(sql, list(params))
         names = [d[0] for d in result.description]
-        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        found = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        if len(found) <= CACHE_MAX_ROWS:
+            cache[key] = found
+            if len(cache) > CACHE_ENTRIES:
+                with contextlib.suppress(KeyError):  # another thread emptied it meanwhile
+                    cache.popitem(last=False)  # the oldest answer
+            return [dict(row) for row in found]
+        return found
 
     def close(self) -> None:
         if self._connection is not None:

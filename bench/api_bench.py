@@ -1,6 +1,6 @@
 """API benchmark: wrk against `marketflow serve` on 127.0.0.1, on the demo warehouse.
 
-    python bench/api_bench.py [--duration 15] [--connections 32] [--workers 2]   (make bench-api)
+    python bench/api_bench.py [--duration 15] [--connections 4,8,32] [--workers 1]
 
 Routes: /v1/prices/latest for 10 tickers (the demo has 5: they are asked twice over, which
 costs the same lookups) and /v1/bars/{ticker} for one year of daily bars. wrk is the Debian
@@ -63,9 +63,9 @@ def wait_ready(url: str, seconds: float = 60) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", default="4,8,32", help="comma-separated")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -87,28 +87,32 @@ def main() -> None:
             script.write(REPORT)
         for label, path in ROUTES.items():
             urllib.request.urlopen(base + path, timeout=10).read()  # warm the snapshot
-            out = subprocess.run(
-                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-                 "-s", script.name, base + path],
-                capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            stats = json.loads(re.search(r"^JSON (.*)$", out, re.M).group(1))
-            results.append((label, stats))
-            print(f"{label}: {stats}", flush=True)
+            for connections in map(int, args.connections.split(",")):
+                out = subprocess.run(
+                    ["wrk", f"-t{args.threads}", f"-c{connections}", f"-d{args.duration}s",
+                     "-s", script.name, base + path],
+                    capture_output=True, text=True, check=True,
+                ).stdout  # fmt: skip
+                stats = json.loads(re.search(r"^JSON (.*)$", out, re.M).group(1))
+                results.append((label, connections, stats))
+                print(f"{label} c={connections}: {stats}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
     print(
-        f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-        f"marketflow serve --workers {args.workers}, DuckDB demo warehouse, 127.0.0.1\n"
+        f"\nwrk -t{args.threads} -d{args.duration}s, marketflow serve --workers {args.workers}, "
+        "DuckDB demo warehouse, 127.0.0.1 (wrk shares the two cores)\n"
     )
-    print("| route | requests/s | p50 ms | p99 ms | errors | target |")
-    print("|---|---:|---:|---:|---:|---|")
-    for label, s in results:
+    print("| route | connections | requests/s | p50 ms | p99 ms | errors | target |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for label, connections, s in results:
         rate = s["requests"] / s["seconds"]
         target = "≥ 1,000/s, p99 ≤ 20 ms, 0 errors" if "latest" in label else "–"
         errors = s["errors"] + s["non2xx"]
-        print(f"| {label} | {rate:,.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {errors} | {target} |")
+        print(
+            f"| {label} | {connections} | {rate:,.0f} | {s['p50']:.1f} | {s['p99']:.1f} "
+            f"| {errors} | {target} |"
+        )
 
 
 if __name__ == "__main__":
