@@ -31,9 +31,9 @@ install: $(STAMP) $(TOOLS)  ## create .venv from requirements.lock and tools/nod
 demo: $(STAMP)  ## run the whole pipeline offline on the bundled dataset (DuckDB + local files)
 	$(BIN)/marketflow demo
 
-test: $(STAMP) $(TOOLS)  ## ruff, then every test
+test: $(STAMP) $(TOOLS)  ## ruff, then every test (two pytest workers: one per core)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)  ## ruff check and format check
 	$(BIN)/ruff check .

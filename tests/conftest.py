@@ -171,6 +171,29 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subproce
 # ------------------------------------------------------------------ services and backends
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """The main process of `pytest -n N` (make test), as opposed to one of its workers."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Under `-n N` the workers share one PostgreSQL and one SeaweedFS: the main process
+    # starts them before the workers exist and stops them after the last one has finished, so
+    # no worker stops what another still uses (a worker sees them running and leaves them).
+    if _xdist_controller(config):
+        from pipelines import services as svc
+
+        config._marketflow_started_services = not svc.running()  # type: ignore[attr-defined]
+        svc.up(log=lambda _: None, write_env=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _xdist_controller(config) and getattr(config, "_marketflow_started_services", False):
+        from pipelines import services as svc
+
+        svc.down(log=lambda _: None)
+
+
 @dataclass
 class Services:
     env: dict[str, str]
