@@ -35,6 +35,20 @@ class Params:
     slippage_bps: float = 0.0
     risk_free_rate: float = 0.0  # annual
 
+    @classmethod
+    def from_settings(cls, costs: Any, long_short: bool | None = None, **rule: Any) -> Params:
+        """The rule's parameters with the costs (and default side) of config.yaml's
+        `backtest` block; raises ValueError naming a bad parameter."""
+        params = cls(
+            **rule,
+            long_short=costs.long_short if long_short is None else long_short,
+            fee_bps=costs.fee_bps,
+            slippage_bps=costs.slippage_bps,
+            risk_free_rate=costs.risk_free_rate,
+        )
+        params.check()
+        return params
+
     def check(self) -> None:
         """ValueError naming the parameter."""
         if self.strategy not in ("sma_cross", "momentum"):

@@ -443,19 +443,15 @@ def backtest(
         name = ticker.strip().upper()
         if name not in project.settings.universe.members:
             raise ConfigError(f"--ticker: {name!r} is not in the universe of config.yaml")
-        costs = project.settings.backtest
-        params = bt.Params(
-            strategy=strategy,  # type: ignore[arg-type]
-            fast=fast,
-            slow=slow,
-            lookback=lookback,
-            long_short=costs.long_short if long_short is None else long_short,
-            fee_bps=costs.fee_bps,
-            slippage_bps=costs.slippage_bps,
-            risk_free_rate=costs.risk_free_rate,
-        )
         try:
-            params.check()
+            params = bt.Params.from_settings(
+                project.settings.backtest,
+                long_short,
+                strategy=strategy,
+                fast=fast,
+                slow=slow,
+                lookback=lookback,
+            )
         except ValueError as exc:
             raise ConfigError(f"--{str(exc).split(':')[0].split(' ')[0]}: {exc}") from None
         first = _parse_date("--start", start) if start else None

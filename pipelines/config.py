@@ -368,6 +368,21 @@ class Warehouse:
     password: str | None = None
     database: str | None = None
 
+    def connect_postgres(self, **options: Any) -> Any:
+        """A psycopg connection to the PostgreSQL warehouse (UTC session, 10 s timeout)."""
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            dbname=self.database,
+            user=self.user,
+            password=self.password,
+            connect_timeout=10,
+            options="-c TimeZone=UTC",
+            **options,
+        )
+
     @property
     def display(self) -> str:
         """A description safe to print: never contains the password."""

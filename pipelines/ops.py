@@ -101,16 +101,7 @@ def write_run(project: Project, record: RunRecord) -> None:
             marks = ", ".join("?" for _ in COLUMNS)
             con.execute(f"INSERT INTO {RUNS_TABLE} ({names}) VALUES ({marks})", record.row())
         return
-    import psycopg
-
-    with psycopg.connect(
-        host=wh.host,
-        port=wh.port,
-        dbname=wh.database,
-        user=wh.user,
-        password=wh.password,
-        connect_timeout=10,
-    ) as con:
+    with wh.connect_postgres() as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
         con.execute(f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} ({columns})")
         marks = ", ".join("%s" for _ in COLUMNS)

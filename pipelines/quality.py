@@ -306,16 +306,7 @@ def _fetch(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
             con.execute("SET TimeZone = 'UTC'")
             cursor = con.execute(sql)
             return [d[0] for d in cursor.description], cursor.fetchall()
-    import psycopg
-
-    with psycopg.connect(
-        host=wh.host,
-        port=wh.port,
-        dbname=wh.database,
-        user=wh.user,
-        password=wh.password,
-        options="-c TimeZone=UTC",
-    ) as con:
+    with wh.connect_postgres() as con:
         cursor = con.execute(sql)
         return [d.name for d in cursor.description], cursor.fetchall()
 

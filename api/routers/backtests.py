@@ -31,19 +31,15 @@ def get_backtest(
     """Signals at the close of a session trade at the next open, on adjusted prices, with
     the fees and slippage of config.yaml; compared with buy-and-hold."""
     ticker = known_ticker(db, ticker)
-    costs = project.settings.backtest
-    params = bt.Params(
-        strategy=strategy,
-        fast=fast,
-        slow=slow,
-        lookback=lookback,
-        long_short=costs.long_short if long_short is None else long_short,
-        fee_bps=costs.fee_bps,
-        slippage_bps=costs.slippage_bps,
-        risk_free_rate=costs.risk_free_rate,
-    )
     try:
-        params.check()
+        params = bt.Params.from_settings(
+            project.settings.backtest,
+            long_short,
+            strategy=strategy,
+            fast=fast,
+            slow=slow,
+            lookback=lookback,
+        )
     except ValueError as exc:
         raise ApiError(422, str(exc).split(":")[0].split(" ")[0].strip("("), str(exc)) from None
     found = rows(
