@@ -210,31 +210,9 @@ def _day(value: Any) -> date:
 
 def load_bars(project: Any, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
     """Adjusted opens and closes of one ticker from silver.bars_daily (the warehouse)."""
-    from pipelines.transform import sqlmesh_context
-
-    context = sqlmesh_context(project)
-    try:
-        where, params = ["ticker = %s"], [ticker]
-        if start:
-            where.append("session_date >= %s")
-            params.append(start)
-        if end:
-            where.append("session_date <= %s")
-            params.append(end)
-        sql = (
-            "SELECT session_date, adj_open, adj_close FROM silver.bars_daily "
-            f"WHERE {' AND '.join(where)} ORDER BY session_date"
-        )
-        frame = _fetch(context, sql, params)
-    finally:
-        context.close()
-    return frame
-
-
-def _fetch(context: Any, sql: str, params: list[Any]) -> pd.DataFrame:
-    adapter = context.engine_adapter
-    if adapter.dialect == "duckdb":
-        sql = sql.replace("%s", "?")
-    cursor = adapter.cursor
-    cursor.execute(sql, params)
-    return pd.DataFrame(cursor.fetchall(), columns=["session_date", "adj_open", "adj_close"])
+    columns, rows = project.warehouse.fetch(
+        "SELECT session_date, adj_open, adj_close FROM silver.bars_daily "
+        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? ORDER BY session_date",
+        [ticker, start or date(1, 1, 1), end or date(9999, 12, 31)],
+    )
+    return pd.DataFrame(rows, columns=columns)

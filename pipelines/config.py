@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -382,6 +383,19 @@ class Warehouse:
             options="-c TimeZone=UTC",
             **options,
         )
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """(column names, rows) of one query, in a UTC session; `?` marks parameters."""
+        if self.engine == "duckdb":
+            import duckdb
+
+            with duckdb.connect(str(self.duckdb_path)) as con:
+                con.execute("SET TimeZone = 'UTC'")
+                cursor = con.execute(sql, list(params))
+                return [d[0] for d in cursor.description], cursor.fetchall()
+        with self.connect_postgres() as con:
+            cursor = con.execute(sql.replace("?", "%s"), list(params))
+            return [d.name for d in cursor.description], cursor.fetchall()
 
     @property
     def display(self) -> str:

@@ -102,7 +102,7 @@ def due_times(project: Project, now: datetime) -> dict[str, datetime | None]:
     }
 
 
-def _freshness_skip(project: Project, interval: str, due: datetime | None) -> str:
+def freshness_skip(project: Project, interval: str, due: datetime | None) -> str:
     """Why the freshness of `interval` is not judged ('' when it is)."""
     settings = project.settings
     provider_name = settings.intervals.get(interval)  # type: ignore[call-overload]
@@ -200,7 +200,7 @@ def _verify(
         for outcome in verification.check_results:
             check = outcome.check
             interval = (check.attributes or {}).get("interval")
-            skip = _freshness_skip(project, interval, due[interval]) if interval else ""
+            skip = freshness_skip(project, interval, due[interval]) if interval else ""
             refreshed = fresh_intervals is None or interval in fresh_intervals
             if interval and not skip and not refreshed:
                 skip = f"this run did not refresh {interval} bars (a backfill or --interval)"
@@ -288,27 +288,13 @@ def _examples(project: Project, contract: dict, name: str, values: dict[str, str
     else:
         return ""
     try:
-        columns, rows = _fetch(project, sql)
+        columns, rows = project.warehouse.fetch(sql)
     except Exception as exc:  # the count stands; the examples are a courtesy
         return f"(examples unavailable: {_first_line(str(exc))})"
     day = next((c for c in ("session_date", "bar_date") if c in columns), "ts")
     keys = [c for c in ("ticker", day, "interval", "reason") if c in columns]
     shown = [", ".join(str(row[columns.index(k)]) for k in keys) for row in rows]
     return "e.g. " + "; ".join(shown) if shown else ""
-
-
-def _fetch(project: Project, sql: str) -> tuple[list[str], list[tuple]]:
-    wh = project.warehouse
-    if wh.engine == "duckdb":
-        import duckdb
-
-        with duckdb.connect(str(wh.duckdb_path)) as con:
-            con.execute("SET TimeZone = 'UTC'")
-            cursor = con.execute(sql)
-            return [d[0] for d in cursor.description], cursor.fetchall()
-    with wh.connect_postgres() as con:
-        cursor = con.execute(sql)
-        return [d.name for d in cursor.description], cursor.fetchall()
 
 
 def _resolve(text: str, values: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from api.deps import DB, ProjectDep, rows
 from api.models import Health
-from pipelines.quality import due_times
+from pipelines.quality import due_times, freshness_skip
 
 router = APIRouter(tags=["health"])
 
@@ -29,12 +29,10 @@ def health(db: DB, project: ProjectDep) -> dict:
     did not end well."""
     now = datetime.now(UTC)
     due = due_times(project, now)
-    settings = project.settings
     tables = []
     for table, (interval, sql) in TABLES.items():
         latest = rows(db, sql)[0]["latest"]
-        provider = settings.intervals.get(interval)  # type: ignore[call-overload]
-        judged = provider is not None and settings.providers[provider].freshness and due[interval]
+        judged = not freshness_skip(project, interval, due[interval])
         expected = due[interval] if judged else None
         if expected is not None and interval == "1d":
             expected = expected.astimezone(_zone(project)).date()
