@@ -394,7 +394,9 @@ class Warehouse:
                 cursor = con.execute(sql, list(params))
                 return [d[0] for d in cursor.description], cursor.fetchall()
         with self.connect_postgres() as con:
-            cursor = con.execute(sql.replace("?", "%s"), list(params))
+            # Without parameters psycopg takes the text as is (a LIKE 'x%' stays a literal).
+            text = sql.replace("?", "%s") if params else sql
+            cursor = con.execute(text, list(params) or None)
             return [d.name for d in cursor.description], cursor.fetchall()
 
     @property
