@@ -112,6 +112,7 @@ def _polygon(project: Project, config: PolygonProvider, request: SourceRequest) 
         source_name=request.name,
         exchange_timezone=project.settings.exchange.timezone,
         on_reject=request.on_reject,
+        on_notice=request.on_notice,
     )
 
 

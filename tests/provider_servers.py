@@ -202,13 +202,17 @@ class MarketServer:
             result["indicators"] = {"quote": [{}], "adjclose": [{}]}
         return {"chart": {"result": [result], "error": None}}
 
-    def _yahoo_minutes(self, ticker: str, first: date, last: date, meta: dict) -> dict:
+    def minutes(self, ticker: str, first: date, last: date) -> pd.DataFrame:
+        """SYNTHETIC 1-minute bars (demo's generator) of the days in `minute_days`."""
         days = self.daily(ticker, first, last)
         days = days[days["day"].isin(self.minute_days.get(ticker, []))]
         vendor = days.rename(columns={c: c.title() for c in ("open", "high", "low", "close")})
-        minutes = demo.synthetic_minutes(
+        return demo.synthetic_minutes(
             vendor.rename(columns={"ticker": "Ticker", "day": "Date", "volume": "Volume"})
         )
+
+    def _yahoo_minutes(self, ticker: str, first: date, last: date, meta: dict) -> dict:
+        minutes = self.minutes(ticker, first, last)
         stamps = [int(datetime.fromisoformat(t).timestamp()) for t in minutes["Date"]]
         periods = [
             [{"timezone": "EST", "start": min(s), "end": max(s) + 60, "gmtoffset": -18000}]
@@ -234,11 +238,27 @@ class MarketServer:
         parts = path.strip("/").split("/")
         if parts[:2] == ["v2", "aggs"]:
             ticker, timespan, first, last = parts[3], parts[6], parts[7], parts[8]
-            if timespan != "day":
-                return 400, {"status": "ERROR", "error": "only day aggregates here"}
+            if timespan not in ("day", "minute"):
+                return 400, {"status": "ERROR", "error": "only day and minute aggregates here"}
             if query.get("adjusted") != ["false"]:
                 return 400, {"status": "ERROR", "error": "this test server serves adjusted=false"}
-            g = self.daily(ticker, date.fromisoformat(first), date.fromisoformat(last))
+            first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+            if timespan == "minute":
+                m = self.minutes(ticker, first_day, last_day)
+                rows = [
+                    {
+                        "t": int(datetime.fromisoformat(r.Date).timestamp() * 1000),
+                        "o": r.Open,
+                        "h": r.High,
+                        "l": r.Low,
+                        "c": r.Close,
+                        "v": r.Volume,
+                        "n": 1,
+                    }
+                    for r in m.itertuples()
+                ]
+                return 200, self._page(path, query, rows, ticker)
+            g = self.daily(ticker, first_day, last_day)
             rows = [
                 {
                     "t": int(

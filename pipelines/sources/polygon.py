@@ -65,9 +65,14 @@ def polygon_source(
     source_name: str = "polygon",
     exchange_timezone: str = "America/New_York",
     on_reject: Callable[[Rejection], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> Sequence[dlt.sources.DltResource]:
     """Bars of one interval over [start, end] (exchange-zone dates) and every split and
-    dividend Polygon lists for the tickers."""
+    dividend Polygon lists for the tickers.
+
+    on_reject: called with each ticker that failed after the retries; without it the first
+    failure raises. on_notice: called with warnings (a ticker with no bars in its window).
+    """
     if interval not in TIMESPAN:
         raise ValueError(f"interval {interval!r}: Polygon serves {sorted(TIMESPAN)} here")
     if not api_key:
@@ -75,6 +80,7 @@ def polygon_source(
     pacing = pacing or Pacing()
     client = polygon_client(base_url, api_key, pacing)
     pacer = Pacer(pacing.requests_per_second)
+    notice = on_notice or (lambda message: None)
 
     def pages(path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
         pacer.wait()
@@ -97,6 +103,11 @@ def polygon_source(
             params = {"adjusted": "false", "sort": "asc", "limit": page_limit}
             for page in pages(path, params):
                 rows.extend(page)
+            if not rows:  # Polygon answers an unknown or delisted symbol with no results
+                notice(
+                    f"{source_name} {interval} {ticker}: no bars for {first}..{end}"
+                    " (unknown or delisted symbol, or no sessions in the window)"
+                )
         splits = [r for page in pages("/v3/reference/splits", _ref(ticker)) for r in page]
         dividends = [r for page in pages("/v3/reference/dividends", _ref(ticker)) for r in page]
         return (
