@@ -7,9 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TOOLS := tools/node_modules/.installed
+SITE := reports/node_modules/.marketflow-installed
+CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
-.PHONY: help install demo test lint format lock clean services-up services-down services-status bench bench-api
+.PHONY: help install deps test-deps demo report test lint format lock clean services-up services-down services-status bench bench-api
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,12 +28,32 @@ $(TOOLS): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(STAMP) $(TOOLS)  ## create .venv from requirements.lock and tools/node_modules
+# The report site's Evidence project (patched by patch-package on install); `marketflow report`
+# does the same on its first run.
+$(SITE): reports/package.json reports/package-lock.json $(wildcard reports/patches/*.patch)
+	npm ci --prefix reports --no-audit --no-fund --loglevel=error
+	@cat reports/package-lock.json reports/patches/*.patch | sha256sum | cut -d' ' -f1 | tr -d '\n' > $@
+
+# The browser the report test drives: Debian's chromium (npm's browser downloads don't work here).
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium
+
+deps: $(STAMP) $(TOOLS) $(SITE)
+
+install:  ## create .venv, tools/ and reports/ node_modules (in parallel)
+	$(MAKE) -j3 deps
+
+test-deps:
+	$(MAKE) -j4 deps $(CHROMIUM)
 
 demo: $(STAMP)  ## run the whole pipeline offline on the bundled dataset (DuckDB + local files)
 	$(BIN)/marketflow demo
 
-test: $(STAMP) $(TOOLS)  ## ruff, then every test (two pytest workers: one per core)
+report: $(STAMP)  ## build the Evidence report site from the warehouse into reports/build
+	$(BIN)/marketflow report
+
+test: test-deps  ## ruff, then every test (two pytest workers: one per core)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import Project
+from pipelines.snapshot import copy_duckdb
 
 RETRY_AFTER_SECONDS = 5
 SNAPSHOT_CHECK_SECONDS = 2.0  # how often the warehouse file's mtime is compared
@@ -92,29 +93,14 @@ class DuckDBSnapshot(Database):
                 return  # still being written: keep serving the last snapshot
             target = self.snapshots / f"{version[0]:.6f}-{version[1]}"
             try:
-                # A read-only connection holds the file's shared lock: no run writes while the
-                # bytes are copied, so the copy is consistent (the WAL goes with it).
-                with duckdb.connect(str(self.warehouse), read_only=True):
-                    if not (target / self.warehouse.name).exists():
-                        # Per process: `serve --workers N` runs N of these on one folder.
-                        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-                        shutil.rmtree(partial, ignore_errors=True)
-                        partial.mkdir(parents=True)
-                        for source in (self.warehouse, Path(f"{self.warehouse}.wal")):
-                            if source.exists():
-                                shutil.copy2(source, partial / source.name)
-                        try:
-                            partial.rename(target)
-                        except OSError:  # another worker got there first: same bytes
-                            shutil.rmtree(partial, ignore_errors=True)
+                copy = copy_duckdb(self.warehouse, target)
             except duckdb.IOException as exc:  # a run holds the file
                 if self._connection is not None:
                     return  # serve the last snapshot
                 raise Unavailable(
                     f"the warehouse is busy (a pipeline run holds it): {exc}"
                 ) from None
-            # The copy keeps the file's name: SQLMesh's views name the catalog after it.
-            fresh = duckdb.connect(str(target / self.warehouse.name), read_only=True)
+            fresh = duckdb.connect(str(copy), read_only=True)
             fresh.execute("SET TimeZone = 'UTC'")
             old, self._connection, self._version = self._connection, fresh, version
             self._local = threading.local()

@@ -49,6 +49,17 @@ class Params:
         params.check()
         return params
 
+    @property
+    def rule(self) -> str:
+        """The rule in words: `SMA 50/200 crossover`, `20-session momentum`."""
+        if self.strategy == "sma_cross":
+            return f"SMA {self.fast}/{self.slow} crossover"
+        return f"{self.lookback}-session momentum"
+
+    def describe(self) -> str:
+        side = "long/short" if self.long_short else "long only"
+        return f"{self.rule}, {side}, costs {self.fee_bps + self.slippage_bps:g} bps"
+
     def check(self) -> None:
         """ValueError naming the parameter."""
         if self.strategy not in ("sma_cross", "momentum"):

@@ -463,7 +463,7 @@ def backtest(
         if as_json:
             sys.stdout.write(json.dumps(result.as_dict(), default=str) + "\n")
             return 0
-        table = Table(title=f"Backtest {name}: {_describe(params)}", title_justify="left")
+        table = Table(title=f"Backtest {name}: {params.describe()}", title_justify="left")
         table.add_column("metric")
         table.add_column("value", justify="right")
         for key, value in result.metrics.items():
@@ -474,14 +474,30 @@ def backtest(
     raise typer.Exit(_guarded(body))
 
 
-def _describe(params: Any) -> str:
-    rule = (
-        f"SMA {params.fast}/{params.slow} crossover"
-        if params.strategy == "sma_cross"
-        else f"{params.lookback}-session momentum"
-    )
-    side = "long/short" if params.long_short else "long only"
-    return f"{rule}, {side}, costs {params.fee_bps + params.slippage_bps:g} bps"
+@app.command()
+def report(gateway: GatewayOpt = None) -> None:
+    """Build the Evidence report site into report.build_dir (npm ci the first time; offline)."""
+    from pipelines import report as site
+
+    def body() -> int:
+        project = load_project(State.config, gateway)
+        console.print(
+            f"[bold]marketflow report[/bold]: {project.warehouse.display} -> "
+            f"{project.settings.report.build_dir}"
+        )
+        try:
+            summary = site.build(project, log=console.print)
+        except site.ReportError as exc:
+            raise _fail(EXIT_RUNTIME, str(exc)) from None
+        took = sum(summary.steps.values())
+        console.print(
+            f"report: {summary.pages} pages, {summary.backtests} backtests, "
+            f"{summary.megabytes:,.1f} MB in {summary.build} ({took:.1f} s)\n"
+            f"view it: python -m http.server 8080 --bind 127.0.0.1 --directory {summary.build}"
+        )
+        return 0
+
+    raise typer.Exit(_guarded(body))
 
 
 def _format_metric(key: str, value: Any) -> str:

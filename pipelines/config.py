@@ -278,6 +278,21 @@ class Backtest(_Strict):
     slippage_bps: float = Field(default=2.0, ge=0, lt=10000)
     risk_free_rate: float = Field(default=0.0, description="annual, for Sharpe and Sortino")
     long_short: bool = Field(default=False, description="short instead of flat when off")
+    report: list[dict[str, Any]] = Field(
+        default=[
+            {"strategy": "sma_cross", "fast": 50, "slow": 200},
+            {"strategy": "momentum", "lookback": 20},
+        ],
+        description="the rules the report site backtests on every ticker",
+    )
+
+
+class Report(_Strict):
+    """`marketflow report`: the Evidence site."""
+
+    site_dir: str = Field(default="reports", description="the Evidence project")
+    build_dir: str = Field(default="reports/build", description="where the static site goes")
+    timeout_seconds: float = Field(default=900, gt=0, description="per npm step")
 
 
 class Api(_Strict):
@@ -331,6 +346,7 @@ class Settings(_Strict):
     alerts: Alerts = Alerts()
     api: Api = Api()
     backtest: Backtest = Backtest()
+    report: Report = Report()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
 
     @model_validator(mode="after")

@@ -35,6 +35,18 @@ COLUMNS = {
     "checks": "TEXT NOT NULL",  # JSON {passed, warned, failed, skipped, failed_checks}
     "error": "TEXT",
 }
+CHECKS_TABLE = "ops.check_results"  # one row per check of a run: the report's data-quality page
+CHECK_COLUMNS = {
+    "run_id": "TEXT NOT NULL",
+    "checked_at": "TIMESTAMPTZ NOT NULL",
+    "name": "TEXT NOT NULL",
+    "dataset": "TEXT NOT NULL",
+    "severity": "TEXT NOT NULL",  # fail | warn
+    "status": "TEXT NOT NULL",  # pass | warn | fail | skip
+    "value": "DOUBLE PRECISION",
+    "threshold": "TEXT NOT NULL",
+    "detail": "TEXT NOT NULL",  # failing examples or why it was skipped
+}
 
 
 @dataclass
@@ -51,6 +63,7 @@ class RunRecord:
     rows: dict[str, int] = field(default_factory=dict)
     failed_tickers: list[str] = field(default_factory=list)
     checks: dict[str, Any] = field(default_factory=dict)
+    check_results: list[Any] = field(default_factory=list)
     error: str | None = None
 
     def finish(self, exit_code: int, error: str | None = None) -> None:
@@ -60,6 +73,7 @@ class RunRecord:
         self.status = {0: "ok", 3: "checks_failed"}.get(exit_code, "failed")
 
     def add_checks(self, results: list[Any]) -> None:
+        self.check_results = list(results)
         statuses = [r.status for r in results]
         self.checks = {
             "passed": statuses.count("pass"),
@@ -84,11 +98,29 @@ class RunRecord:
             self.error,
         )
 
+    def check_rows(self) -> list[tuple]:
+        at = self.ended_at or datetime.now(UTC)
+        return [
+            (
+                self.run_id,
+                at,
+                r.name,
+                r.table,
+                r.severity,
+                r.status,
+                None if r.value is None else float(r.value),
+                str(r.threshold),
+                r.detail or "",
+            )
+            for r in self.check_results
+        ]
+
 
 def write_run(project: Project, record: RunRecord) -> None:
-    """Append the run to ops.runs (created on first use)."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    names = ", ".join(COLUMNS)
+    """Append the run to ops.runs and its checks to ops.check_results (created on first use)."""
+    tables = [(RUNS_TABLE, COLUMNS, [record.row()])]
+    if record.check_results:
+        tables.append((CHECKS_TABLE, CHECK_COLUMNS, record.check_rows()))
     wh = project.warehouse
     if wh.engine == "duckdb":
         import duckdb
@@ -96,16 +128,19 @@ def write_run(project: Project, record: RunRecord) -> None:
         assert wh.duckdb_path is not None
         wh.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(wh.duckdb_path)) as con:
-            con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} ({columns})")
-            marks = ", ".join("?" for _ in COLUMNS)
-            con.execute(f"INSERT INTO {RUNS_TABLE} ({names}) VALUES ({marks})", record.row())
+            _append(con, tables, "?")
         return
-    with wh.connect_postgres() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} ({columns})")
-        marks = ", ".join("%s" for _ in COLUMNS)
-        con.execute(f"INSERT INTO {RUNS_TABLE} ({names}) VALUES ({marks})", record.row())
+    with wh.connect_postgres() as con, con.cursor() as cur:
+        _append(cur, tables, "%s")
+
+
+def _append(cursor: Any, tables: list[tuple[str, dict[str, str], list[tuple]]], mark: str) -> None:
+    cursor.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    for table, columns, rows in tables:
+        spec = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({spec})")
+        marks = ", ".join(mark for _ in columns)
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def alert_message(project: Project, record: RunRecord) -> dict[str, Any] | None:

@@ -25,7 +25,16 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("models", "macros", "audits", "checks", "external_models.yaml", "tests", ".dlt")
+PROJECT_FILES = (
+    "models",
+    "macros",
+    "audits",
+    "checks",
+    "external_models.yaml",
+    "tests",
+    ".dlt",
+    "reports",
+)
 # A fixed "now" for the pipeline: after the demo data ends, so every session is closed.
 AS_OF = "2026-11-20"
 BACKENDS = ("duckdb", "postgres")

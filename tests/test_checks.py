@@ -183,6 +183,20 @@ def test_planted_faults_are_named_and_alerted(new_project, backend, webhook) -> 
         ["check", "checks_failed", 3],
     ]
     assert json.loads(runs["checks"].iloc[2])["failed"] >= len(PLANTED)
+    # Each check of each run is a row of ops.check_results, the report's data-quality page.
+    per_check = project.query(
+        "SELECT c.run_id, r.command, c.name, c.dataset, c.status, c.detail "
+        "FROM ops.check_results c JOIN ops.runs r USING (run_id) ORDER BY r.started_at"
+    )
+    last_run = per_check[per_check["command"] == "check"]["run_id"].iloc[-1]
+    last = per_check[per_check["run_id"] == last_run]
+    reported = json.loads(faulty.stdout)["checks"]
+    assert len(last) == len(reported)
+    stored = zip(last["name"], last["dataset"], last["status"], last["detail"], strict=True)
+    assert sorted(stored) == sorted(
+        (c["name"], c["table"], c["status"], c["detail"]) for c in reported
+    )
+    assert per_check.groupby("command")["run_id"].nunique().to_dict() == {"check": 3, "run": 2}
 
 
 def test_a_dead_webhook_does_not_fail_the_command(tmp_path) -> None:

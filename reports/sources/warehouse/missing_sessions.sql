@@ -1,0 +1,3 @@
+-- Exchange sessions a ticker has no good bar for (silver.missing_sessions).
+select ticker, interval, session_date, detected_on
+from silver.missing_sessions
