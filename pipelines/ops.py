@@ -134,11 +134,17 @@ def write_run(project: Project, record: RunRecord) -> None:
         _append(cur, tables, "%s")
 
 
-def _append(cursor: Any, tables: list[tuple[str, dict[str, str], list[tuple]]], mark: str) -> None:
+def create_tables(cursor: Any) -> None:
+    """ops.runs and ops.check_results, if missing (DuckDB or PostgreSQL)."""
     cursor.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    for table, columns, rows in tables:
+    for table, columns in ((RUNS_TABLE, COLUMNS), (CHECKS_TABLE, CHECK_COLUMNS)):
         spec = ", ".join(f"{name} {kind}" for name, kind in columns.items())
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({spec})")
+
+
+def _append(cursor: Any, tables: list[tuple[str, dict[str, str], list[tuple]]], mark: str) -> None:
+    create_tables(cursor)
+    for table, columns, rows in tables:
         marks = ", ".join(mark for _ in columns)
         cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 

@@ -30,21 +30,13 @@ import pandas as pd
 import yaml
 
 from pipelines import backtest as bt
+from pipelines import ops
 from pipelines.config import ConfigError, Project
 from pipelines.snapshot import copy_duckdb
 
 WAREHOUSE_SOURCE = "warehouse"
 BACKTEST_SOURCE = "backtests"
 INSTALL_STAMP = "node_modules/.marketflow-installed"
-# The ops tables the pages read exist from a project's first logged run on; a warehouse that
-# has none yet still gets a site (with empty tables), not a failed build.
-OPS_TABLES = {
-    "ops.runs": "run_id TEXT, command TEXT, arguments TEXT, started_at TIMESTAMPTZ, "
-    "ended_at TIMESTAMPTZ, status TEXT, exit_code INTEGER, rows TEXT, failed_tickers TEXT, "
-    "checks TEXT, error TEXT",
-    "ops.check_results": "run_id TEXT, checked_at TIMESTAMPTZ, name TEXT, dataset TEXT, "
-    "severity TEXT, status TEXT, value DOUBLE, threshold TEXT, detail TEXT",
-}
 
 
 class ReportError(Exception):
@@ -146,9 +138,9 @@ def _warehouse_copy(warehouse: Path, folder: Path) -> Path:
         except duckdb.IOException as exc:
             raise ReportError(f"the warehouse is busy (a pipeline run holds it): {exc}") from None
         with duckdb.connect(str(copy)) as con:
-            for table, columns in OPS_TABLES.items():
-                con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-                con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+            # The pages read the ops tables, which exist from a project's first logged run on:
+            # a warehouse without them still gets a site (with empty tables).
+            ops.create_tables(con)
             con.execute("CHECKPOINT")
         final = folder / warehouse.name
         os.replace(copy, final)
@@ -159,11 +151,8 @@ def _warehouse_copy(warehouse: Path, folder: Path) -> Path:
 
 
 def _ensure_ops_tables_postgres(project: Project) -> None:
-    with project.warehouse.connect_postgres() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        for table, columns in OPS_TABLES.items():
-            spec = columns.replace("DOUBLE", "DOUBLE PRECISION")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({spec})")
+    with project.warehouse.connect_postgres() as con, con.cursor() as cur:
+        ops.create_tables(cur)
 
 
 def report_rules(project: Project) -> list[bt.Params]:
