@@ -55,7 +55,7 @@ report: $(STAMP)  ## build the Evidence report site from the warehouse into repo
 
 test: test-deps  ## ruff, then every test (two pytest workers: one per core)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)  ## ruff check and format check
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ succeeded.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -37,6 +38,8 @@ from pipelines.snapshot import copy_duckdb
 WAREHOUSE_SOURCE = "warehouse"
 BACKTEST_SOURCE = "backtests"
 INSTALL_STAMP = "node_modules/.marketflow-installed"
+SCRATCH = ".marketflow-tmp"
+LOCK = ".marketflow-report.lock"
 
 
 class ReportError(Exception):
@@ -64,6 +67,22 @@ def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSumm
     if npm is None:
         raise ReportError("npm not found: the report site is built with Node.js 18+ and npm")
     summary = ReportSummary(site=site, build=target)
+    with open(site / LOCK, "w") as lock:
+        # One build at a time per Evidence project: they share sources/ and .evidence/.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build(project, site, target, npm, summary, log)
+    return summary
+
+
+def _build(
+    project: Project,
+    site: Path,
+    target: Path,
+    npm: str,
+    summary: ReportSummary,
+    log: Callable[[str], None],
+) -> None:
+    settings = project.settings.report
     env = _npm_env(project)
 
     def step(name: str, action: Callable[[], Any]) -> Any:
@@ -93,7 +112,6 @@ def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSumm
         staged.rename(target)
     summary.pages = sum(1 for _ in target.rglob("index.html"))
     summary.megabytes = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
-    return summary
 
 
 # ---------------------------------------------------------------- sources
@@ -132,7 +150,11 @@ def _warehouse_copy(warehouse: Path, folder: Path) -> Path:
     ops tables, moved into the source folder whole."""
     import duckdb
 
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+    # Scratch space beside sources/ (same file system, so the move is atomic) but outside it:
+    # Evidence watches sources/ while it builds.
+    scratch_root = folder.parent.parent / SCRATCH
+    scratch_root.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
         try:
             copy = copy_duckdb(warehouse, Path(scratch) / "copy")
         except duckdb.IOException as exc:

@@ -22,7 +22,11 @@ PAGES = ["/", "/tickers/AAPL/", "/returns/", "/crossovers/", "/data-quality/", "
          "/backtests/"]  # fmt: skip
 ARTIFACTS = REPO / "test-artifacts" / "report"
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="make install puts Debian's chromium here")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="make test installs Debian's chromium"),
+    # One worker builds the site for all of them (make test: --dist loadgroup).
+    pytest.mark.xdist_group("report"),
+]
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
