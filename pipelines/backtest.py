@@ -219,11 +219,22 @@ def _day(value: Any) -> date:
     return value.date() if hasattr(value, "date") and not isinstance(value, date) else value
 
 
-def load_bars(project: Any, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
-    """Adjusted opens and closes of one ticker from silver.bars_daily (the warehouse)."""
-    columns, rows = project.warehouse.fetch(
-        "SELECT session_date, adj_open, adj_close FROM silver.bars_daily "
-        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? ORDER BY session_date",
-        [ticker, start or date(1, 1, 1), end or date(9999, 12, 31)],
-    )
+def load_bars(
+    project: Any, ticker: str | None, start: date | None, end: date | None
+) -> pd.DataFrame:
+    """Adjusted opens and closes of one ticker from silver.bars_daily (the warehouse); with
+    ticker None, of every ticker, with a leading ticker column."""
+    window = [start or date(1, 1, 1), end or date(9999, 12, 31)]
+    if ticker is None:
+        columns, rows = project.warehouse.fetch(
+            "SELECT ticker, session_date, adj_open, adj_close FROM silver.bars_daily "
+            "WHERE session_date >= ? AND session_date <= ? ORDER BY ticker, session_date",
+            window,
+        )
+    else:
+        columns, rows = project.warehouse.fetch(
+            "SELECT session_date, adj_open, adj_close FROM silver.bars_daily "
+            "WHERE ticker = ? AND session_date >= ? AND session_date <= ? ORDER BY session_date",
+            [ticker, *window],
+        )
     return pd.DataFrame(rows, columns=columns)

@@ -9,8 +9,8 @@ every number comes from gold or silver, none is computed twice.
 
 Steps: npm ci (only when package-lock.json or the patches changed), sources (Evidence runs
 every `sources/<name>/*.sql` and keeps the results as Parquet), build (SvelteKit prerenders
-every page into `build/`). The finished site replaces the old one only when the build
-succeeded.
+every page into `build/`). A `report.build_dir` elsewhere is replaced only once the build
+succeeded; the default, the project's own `build/`, is Evidence's to write.
 """
 
 from __future__ import annotations
@@ -196,10 +196,12 @@ def write_backtests(project: Project, site: Path) -> int:
 
     rules = report_rules(project)
     metrics, equity, trades = [], [], []
-    for ticker in project.settings.universe.members:
-        bars = bt.load_bars(project, ticker, None, None)
-        if len(bars) < 2:
+    every = bt.load_bars(project, None, None, None)  # one query for the whole universe
+    universe = set(project.settings.universe.members)
+    for ticker, bars in every.groupby("ticker", sort=True):
+        if ticker not in universe or len(bars) < 2:
             continue
+        bars = bars.drop(columns="ticker").reset_index(drop=True)
         for params in rules:
             result = bt.run(bars, params)
             key = {"ticker": ticker, "strategy": params.rule}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -52,7 +53,7 @@ def site(tmp_path_factory):
         [*prefix, str(REPO / ".venv/bin/marketflow"), "--config", str(project.config), "report"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **project.env, **dead_proxy},
+        env={**os.environ, **project.env, **dead_proxy},
         timeout=900,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -69,7 +70,7 @@ def site(tmp_path_factory):
         cwd=REPO / "reports",
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "CHROMIUM": CHROMIUM or ""},
+        env={**os.environ, "CHROMIUM": CHROMIUM or ""},
         timeout=600,
     )
     server.shutdown()
