@@ -11,7 +11,7 @@ SITE := reports/node_modules/.marketflow-installed
 CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 
-.PHONY: help install deps test-deps demo report test lint format lock clean services-up services-down services-status bench bench-api
+.PHONY: help install deps test-deps unit-deps demo report test test-unit lint format lock clean services-up services-down services-status bench bench-api
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,15 +47,21 @@ install:  ## create .venv, tools/ and reports/ node_modules (in parallel)
 test-deps:
 	$(MAKE) -j4 deps $(CHROMIUM)
 
+unit-deps:
+	$(MAKE) -j2 $(STAMP) $(TOOLS)
+
 demo: $(STAMP)  ## run the whole pipeline offline on the bundled dataset (DuckDB + local files)
 	$(BIN)/marketflow demo
 
 report: $(STAMP)  ## build the Evidence report site from the warehouse into reports/build
 	$(BIN)/marketflow report
 
-test: test-deps  ## ruff, then every test (two pytest workers: one per core)
+test: test-deps  ## ruff, then every test: unit, integration, e2e (two pytest workers: one per core)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-unit: unit-deps  ## the unit tests only: no services, no pipeline runs (under a minute)
+	$(BIN)/pytest -n 2 tests/unit
 
 lint: $(STAMP)  ## ruff check and format check
 	$(BIN)/ruff check .
@@ -70,13 +76,13 @@ lock: $(STAMP)  ## re-pin requirements.lock from pyproject.toml's direct depende
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 services-up: $(STAMP)  ## start PostgreSQL 15 and SeaweedFS (S3) on 127.0.0.1; settings go to .env
-	$(BIN)/python -m pipelines.services up
+	$(BIN)/python -m dev.services up
 
 services-down: $(STAMP)  ## stop them (their data stays under data/services)
-	$(BIN)/python -m pipelines.services down
+	$(BIN)/python -m dev.services down
 
 services-status: $(STAMP)  ## are they running?
-	$(BIN)/python -m pipelines.services status
+	$(BIN)/python -m dev.services status
 
 bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts the services; ~1 h)
 	$(BIN)/python bench/pipeline_bench.py

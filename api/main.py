@@ -1,4 +1,5 @@
-"""The FastAPI application: routers per resource, errors as JSON naming the parameter."""
+"""The FastAPI application: the routers, gathered under /v1 (set once, here), and the JSON error
+answers that name the offending parameter."""
 
 from __future__ import annotations
 
@@ -6,20 +7,23 @@ import os
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
-from api.db import Unavailable, open_database
-from api.deps import ApiError
+from api.models import ErrorResponse
 from api.routers import backtests, bars, features, health, prices, signals, tickers
-from pipelines.config import Project, load_project
+from pipelines.config import ParameterError, Project, load_project
+from pipelines.warehouse.engines import Warehouse
+from pipelines.warehouse.readers import Unavailable
 
 DESCRIPTION = """Read-only access to MarketFlow's warehouse: the universe, latest prices, daily
 and 1-minute bars (as traded or adjusted), daily features and moving-average crossovers.
 Errors are JSON naming the offending parameter; an unknown ticker is 404."""
+VERSION_PREFIX = "/v1"
+VERSIONED = (tickers, prices, bars, features, signals, backtests)
 
 
 def create_app(project: Project | None = None) -> FastAPI:
@@ -38,16 +42,16 @@ def create_app(project: Project | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={
-            404: {"description": "unknown ticker", "model": _error_model()},
-            422: {"description": "invalid parameter", "model": _error_model()},
+            404: {"description": "unknown ticker", "model": ErrorResponse},
+            422: {"description": "invalid parameter", "model": ErrorResponse},
             503: {
                 "description": "warehouse busy or not built yet; see Retry-After",
-                "model": _error_model(),
+                "model": ErrorResponse,
             },
         },
     )
     app.state.project = project
-    app.state.db = open_database(project)
+    app.state.db = Warehouse.of(project).reader(project.path(project.settings.api.snapshot_dir))
     api = project.settings.api
     if api.cors_origins:
         app.add_middleware(
@@ -57,16 +61,13 @@ def create_app(project: Project | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(GZipMiddleware, minimum_size=api.gzip_minimum_bytes)
-    for router in (health, tickers, prices, bars, features, signals, backtests):
-        app.include_router(router.router)
+    app.include_router(health.router)  # unversioned: for load balancers and monitors
+    v1 = APIRouter(prefix=VERSION_PREFIX)
+    for module in VERSIONED:
+        v1.include_router(module.router)
+    app.include_router(v1)
     _error_handlers(app)
     return app
-
-
-def _error_model() -> Any:
-    from api.models import ErrorResponse
-
-    return ErrorResponse
 
 
 def _error(status: int, parameter: str | None, message: str, **headers: str) -> JSONResponse:
@@ -75,8 +76,8 @@ def _error(status: int, parameter: str | None, message: str, **headers: str) -> 
 
 
 def _error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(ParameterError)
+    async def bad_parameter(_: Request, exc: ParameterError) -> JSONResponse:
         return _error(exc.status, exc.parameter, exc.message)
 
     @app.exception_handler(RequestValidationError)

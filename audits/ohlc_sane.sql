@@ -1,7 +1,8 @@
--- Each bar is internally consistent: low <= open, close <= high and every price is positive.
+-- Each bar passes the price rules the quarantine applies (pipelines/analytics/bar_rules.py):
+-- every price present and positive, low <= open, close <= high, volume present and >= 0.
 AUDIT (
   name ohlc_sane
 );
 SELECT *
 FROM @this_model
-WHERE low > open OR low > close OR high < open OR high < close OR low <= 0
+WHERE @price_problem(open, high, low, close, volume) IS NOT NULL

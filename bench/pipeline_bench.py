@@ -113,7 +113,7 @@ def configure(root: Path, tickers: int) -> None:
 def postgres_env() -> dict[str, str]:
     import psycopg
 
-    from pipelines import services
+    from dev import services
 
     env = services.up(log=lambda _: None, write_env=False)
     dsn = services.superuser_dsn(services.Credentials.load_or_create(services.SERVICES))

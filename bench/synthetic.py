@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.calendar import session_dates
+from pipelines.analytics.exchange_calendar import session_dates
 
 LAST_SESSION = date(2024, 12, 31)
 

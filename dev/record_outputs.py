@@ -365,10 +365,40 @@ def compare_backend(before: Path, after: Path) -> tuple[list[str], list[str]]:
         _strip(json.loads((p / "check.json").read_text())) for p in (before, after)
     )
     found: list[str] = []
-    _diff_json(checks_a, checks_b, "check", found)
+    # Checks by (name, table): their order is presentation, reported on its own.
+    keyed_a, keyed_b = (
+        {(c["name"], c["table"]): c for c in x["checks"]} for x in (checks_a, checks_b)
+    )
+    if [k for k in keyed_a if k in keyed_b] != [k for k in keyed_b if k in keyed_a]:
+        found.append("check.checks: the same checks in another order")
+    for key in sorted(set(keyed_a) | set(keyed_b)):
+        if key not in keyed_a or key not in keyed_b:
+            found.append(f"check {key}: only {'after' if key in keyed_b else 'before'}")
+        else:
+            _diff_json(keyed_a[key], keyed_b[key], f"check {key}", found)
+    _diff_json(
+        {k: v for k, v in checks_a.items() if k != "checks"},
+        {k: v for k, v in checks_b.items() if k != "checks"},
+        "check",
+        found,
+    )
     api_a, api_b = (_strip(json.loads((p / "api.json").read_text())) for p in (before, after))
     _diff_json(api_a, api_b, "api", found)
-    return problems + found, rounding
+    return problems + _grouped(found), rounding
+
+
+def _grouped(found: list[str]) -> list[str]:
+    """One line per kind of difference: rows of a page differing alike are counted once."""
+    groups: dict[str, list[str]] = {}
+    for line in found:
+        path, _, rest = line.partition(": ")
+        key = re.sub(r"\[\d+\]", "[*]", path) + ": " + re.sub(r"'[^']*'|[-0-9.e]+", "…", rest)
+        groups.setdefault(key, []).append(line)
+    out = []
+    for lines in groups.values():
+        extra = f" (and {len(lines) - 1} more like it)" if len(lines) > 1 else ""
+        out.append(lines[0] + extra)
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,9 @@ from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
+from pipelines.analytics.bar_rules import price_problem_sql, reason_text
+from pipelines.analytics.crossover import side_sql
+
 # Rows an incremental model reads before its interval so that every window indicator (the
 # longest is 252 sessions) sees its whole window: 730 calendar days hold 500 sessions, so a
 # ticker may miss up to 248 sessions of the year before and still be computed exactly.
@@ -58,15 +61,6 @@ def warmup_start(evaluator: MacroEvaluator, start: exp.Expression) -> exp.Expres
 
 
 @macro()
-def is_missing(evaluator: MacroEvaluator, value: exp.Expression) -> exp.Expression:
-    """NULL or NaN, on every engine (DuckDB and PostgreSQL both say NaN = NaN)."""
-    nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.build("double"))
-    return exp.or_(
-        exp.Is(this=value.copy(), expression=exp.null()), exp.EQ(this=value, expression=nan)
-    )
-
-
-@macro()
 def postgres_indexes(evaluator: MacroEvaluator, *column_sets: exp.Expression) -> str | None:
     """CREATE INDEX statements for the model's physical table, on PostgreSQL only, when SQLMesh
     creates it: incremental reads select a date range (or a ticker) out of long histories, which
@@ -107,24 +101,26 @@ def price_problem(
     close: exp.Expression,
     volume: exp.Expression,
 ) -> exp.Expression:
-    """Why a bar's values are impossible (NULL when they are fine): the one place the price
-    rules live, for daily and 1-minute bars alike."""
-    o, h, lo, c, v = (e.sql(dialect=evaluator.dialect) for e in (open_, high, low, close, volume))
+    """Why a bar's values are impossible (NULL when they are fine), by the price rules of
+    pipelines/analytics/bar_rules.py: daily and 1-minute bars, the quarantine and the audit."""
+    columns = (e.sql(dialect=evaluator.dialect) for e in (open_, high, low, close, volume))
+    return exp.maybe_parse(price_problem_sql(*columns), dialect=evaluator.dialect)
 
-    def missing(x: str) -> str:
-        return f"({x} IS NULL OR {x} = CAST('NaN' AS DOUBLE))"
 
-    return exp.maybe_parse(
-        f"""CASE
-          WHEN {missing(o)} OR {missing(h)} OR {missing(lo)} OR {missing(c)} THEN 'missing price'
-          WHEN {o} <= 0 OR {h} <= 0 OR {lo} <= 0 OR {c} <= 0 THEN 'non-positive price'
-          WHEN {h} < {lo} THEN 'high below low'
-          WHEN {o} < {lo} OR {o} > {h} THEN 'open outside low-high'
-          WHEN {c} < {lo} OR {c} > {h} THEN 'close outside low-high'
-          WHEN {missing(v)} OR {v} < 0 THEN 'negative or missing volume'
-        END""",
-        dialect=evaluator.dialect,
-    )
+@macro()
+def quarantine_reason(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Expression:
+    """The text of a quarantine reason, by its key in pipelines/analytics/bar_rules.py."""
+    return exp.Literal.string(reason_text(key.name))
+
+
+@macro()
+def crossover_side(
+    evaluator: MacroEvaluator, fast: exp.Expression, slow: exp.Expression
+) -> exp.Expression:
+    """+1, -1 or 0: the side of the slow SMA the fast one is on (pipelines/analytics/crossover.py,
+    the rule the crossover backtest uses too)."""
+    d = evaluator.dialect
+    return exp.maybe_parse(side_sql(fast.sql(dialect=d), slow.sql(dialect=d)), dialect=d)
 
 
 @macro()

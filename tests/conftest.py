@@ -21,8 +21,12 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import psycopg
 import pytest
 import yaml
+
+from dev import services as svc
+from pipelines.ingest.demo_data import bundled_bars
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = (
@@ -99,10 +103,15 @@ class Project:
     ) -> subprocess.CompletedProcess:
         return run_cli("--config", str(self.config), *args, check=check, env=self.env | (env or {}))
 
+    def cli_killed_at(self, point: str, *args: str) -> subprocess.CompletedProcess:
+        """The CLI with its checkpoints armed (dev/faults.py): it SIGKILLs itself at `point`."""
+        return run_cli(
+            "--config", str(self.config), *args,
+            check=False, env=self.env | {"MARKETFLOW_KILL_AT": point}, module="dev.faults",
+        )  # fmt: skip
+
     def query(self, sql: str) -> pd.DataFrame:
         if self.backend == "postgres":
-            import psycopg
-
             with psycopg.connect(self.pg_dsn()) as conn:
                 cursor = conn.execute(sql)
                 columns = [c.name for c in cursor.description]
@@ -159,11 +168,14 @@ def make_project(
     return Project(root, write_config(root, overrides, variables), "duckdb", env)
 
 
-def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, check: bool = True, env: dict | None = None, module: str = "pipelines.cli"
+) -> subprocess.CompletedProcess:
     # A zone far from both UTC and New York: the pipeline must not depend on the machine's.
     full_env = {**os.environ, "COLUMNS": "200", "TZ": "Asia/Kolkata", **(env or {})}
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,  # where `dev` (the fault injector) is importable
         capture_output=True,
         text=True,
         env=full_env,
@@ -181,8 +193,13 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None) -> subproce
 
 
 def _xdist_controller(config: pytest.Config) -> bool:
-    """The main process of `pytest -n N` (make test), as opposed to one of its workers."""
-    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+    """The main process of `pytest -n N` (make test), as opposed to one of its workers, when the
+    run may need the services (tests/unit never does: `make test-unit` starts nothing)."""
+    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        return False
+    unit = REPO / "tests" / "unit"
+    paths = [Path(a.split("::")[0]).resolve() for a in config.args] or [REPO / "tests"]
+    return not all(p.is_relative_to(unit) for p in paths)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -190,16 +207,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # starts them before the workers exist and stops them after the last one has finished, so
     # no worker stops what another still uses (a worker sees them running and leaves them).
     if _xdist_controller(config):
-        from pipelines import services as svc
-
         config._marketflow_started_services = not svc.running()  # type: ignore[attr-defined]
         svc.up(log=lambda _: None, write_env=False)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _xdist_controller(config) and getattr(config, "_marketflow_started_services", False):
-        from pipelines import services as svc
-
         svc.down(log=lambda _: None)
 
 
@@ -221,8 +234,6 @@ class ProjectFactory:
     @property
     def services(self) -> Services:
         if self._services is None:
-            from pipelines import services as svc
-
             self._started = not svc.running()
             env = svc.up(log=lambda _: None, write_env=False)
             creds = svc.Credentials.load_or_create(svc.SERVICES)
@@ -238,18 +249,14 @@ class ProjectFactory:
     ) -> Project:
         if backend == "duckdb":
             return make_project(root, overrides, variables)
-        import psycopg
-
-        from pipelines.services import APP_USER, READER_USER, grant_reader
-
         services = self.services
         name = f"mf_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(services.superuser_dsn, autocommit=True) as conn:
             for database in (name, f"{name}_state"):
-                conn.execute(f"CREATE DATABASE {database} OWNER {APP_USER}")
+                conn.execute(f"CREATE DATABASE {database} OWNER {svc.APP_USER}")
                 self.databases.append(database)
         admin_dsn = services.superuser_dsn.rsplit("/", 1)[0] + f"/{name}"
-        grant_reader(admin_dsn, APP_USER, READER_USER)
+        svc.grant_reader(admin_dsn, svc.APP_USER, svc.READER_USER)
         env = services.env | {
             "MARKETFLOW_GATEWAY": "postgres",
             "MARKETFLOW_PG_DATABASE": name,
@@ -261,10 +268,6 @@ class ProjectFactory:
     def close(self) -> None:
         if self._services is None:
             return
-        import psycopg
-
-        from pipelines import services as svc
-
         try:
             with psycopg.connect(self._services.superuser_dsn, autocommit=True) as conn:
                 for database in self.databases:
@@ -327,6 +330,4 @@ def demo_project(backend: str, demos: Demos) -> Project:
 
 @pytest.fixture(scope="session")
 def bundled() -> pd.DataFrame:
-    from pipelines.demo import bundled_bars
-
     return bundled_bars()

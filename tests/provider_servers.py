@@ -4,7 +4,7 @@ bokeh_sampledata bars (Quandl WIKI, 2000-2013) with their real splits and divide
 Yahoo's answers are shaped as Yahoo shapes them: Close (and open/high/low) divided by every
 later split, volume multiplied by it, dividend amounts split-adjusted, `adjclose` the vendor's
 Adj Close. Polygon's are as traded (`adjusted=false`). One-minute bars do not exist in any
-package (notes/data.md): the demo's SYNTHETIC generator derives them from the real daily bars.
+package we could find: the demo's SYNTHETIC generator derives them from the real daily bars.
 
 Faults are injected per ticker: a list of HTTP statuses to answer before the real one, a
 permanent status, or a malformed body. Every request is logged.
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from pipelines import demo
+from pipelines.ingest import demo_data as demo
 
 NY = ZoneInfo("America/New_York")
 API_KEY = "test-polygon-key"

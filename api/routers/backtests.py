@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Path, Query
 
-from api.deps import DB, ApiError, ProjectDep, known_ticker, rows
+from api.deps import DB, ProjectDep, known_ticker
 from api.models import BacktestResult
-from pipelines import backtest as bt
+from pipelines.run.backtests import backtest
 
-router = APIRouter(prefix="/v1/backtests", tags=["backtests"])
+router = APIRouter(prefix="/backtests", tags=["backtests"])
 
 
 @router.get("/{ticker}", response_model=BacktestResult, summary="Backtest one ticker")
@@ -31,24 +30,8 @@ def get_backtest(
     """Signals at the close of a session trade at the next open, on adjusted prices, with
     the fees and slippage of config.yaml; compared with buy-and-hold."""
     ticker = known_ticker(db, ticker)
-    try:
-        params = bt.Params.from_settings(
-            project.settings.backtest,
-            long_short,
-            strategy=strategy,
-            fast=fast,
-            slow=slow,
-            lookback=lookback,
-        )
-    except ValueError as exc:
-        raise ApiError(422, str(exc).split(":")[0].split(" ")[0].strip("("), str(exc)) from None
-    found = rows(
-        db,
-        "SELECT session_date, adj_open, adj_close FROM silver.bars_daily WHERE ticker = ? "
-        "AND session_date >= ? AND session_date <= ? ORDER BY session_date",
-        [ticker, start or date(1, 1, 1), end or date(9999, 12, 31)],
-    )
-    if len(found) < 2:
-        raise ApiError(422, "start", f"{ticker} has fewer than two sessions in the window")
-    result = bt.run(pd.DataFrame(found), params)
+    result = backtest(
+        project, db, ticker, long_short, start, end,
+        strategy=strategy, fast=fast, slow=slow, lookback=lookback,
+    )  # fmt: skip
     return {"ticker": ticker, **result.as_dict()}

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import (
     DB,
-    ApiError,
     Cursor,
     Limit,
     ProjectDep,
@@ -19,31 +18,13 @@ from api.deps import (
     known_ticker,
     moment,
     page_size,
-    rows,
 )
 from api.models import BarsPage
+from pipelines.config import ParameterError
+from pipelines.warehouse import queries
 
-router = APIRouter(prefix="/v1/bars", tags=["bars"])
+router = APIRouter(prefix="/bars", tags=["bars"])
 
-# Adjusted bars multiply prices by silver.bars_daily's adj_factor (and divide volume by it);
-# a minute takes its session's factor.
-DAILY = """
-SELECT ticker, session_date, NULL AS ts, open, high, low, close, volume, adj_factor
-FROM silver.bars_daily
-WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ?
-ORDER BY session_date
-LIMIT ?
-"""
-MINUTES = """
-SELECT m.ticker, m.session_date, m.ts, m.open, m.high, m.low, m.close, m.volume,
-  COALESCE(d.adj_factor, 1.0) AS adj_factor
-FROM silver.bars_1m AS m
-LEFT JOIN silver.bars_daily AS d
-  ON d.ticker = m.ticker AND d.session_date = m.session_date
-WHERE m.ticker = ? AND m.ts >= ? AND m.ts <= ? AND m.ts > ?
-ORDER BY m.ts
-LIMIT ?
-"""
 FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -67,23 +48,20 @@ def get_bars(
     first = moment(start, "start", zone) or FAR_PAST
     last = moment(end, "end", zone, end=True) or FAR_FUTURE
     if first > last:
-        raise ApiError(422, "end", "end is before start")
+        raise ParameterError("end", "end is before start")
     size = page_size(project, limit)
-    after = decode_cursor(cursor)
     if interval == "1d":
         local = ZoneInfo(zone)
-        after_day = _cursor_date(after) if after else date(1, 1, 1)
-        found = rows(
-            db,
-            DAILY,
-            [ticker, _day(first, local), _day(last, local), after_day, size + 1],
+        after_day = decode_cursor(cursor, date.fromisoformat) or date(1, 1, 1)
+        found = queries.daily_bars(
+            db, ticker, _day(first, local), _day(last, local), after_day, size + 1
         )
         for row in found:
             row["ts"] = datetime.combine(row["session_date"], time(0), local).astimezone(UTC)
         key = lambda row: row["session_date"].isoformat()  # noqa: E731
     else:
-        after_ts = _cursor_ts(after) if after else FAR_PAST
-        found = rows(db, MINUTES, [ticker, first, last, after_ts, size + 1])
+        after_ts = decode_cursor(cursor, datetime.fromisoformat) or FAR_PAST
+        found = queries.minute_bars(db, ticker, first, last, after_ts, size + 1)
         key = lambda row: row["ts"].astimezone(UTC).isoformat()  # noqa: E731
     page, more = found[:size], len(found) > size
     return {
@@ -100,21 +78,9 @@ def _day(moment_utc: datetime, zone: ZoneInfo) -> date:
     return moment_utc.astimezone(zone).date()
 
 
-def _cursor_date(key: str) -> date:
-    try:
-        return date.fromisoformat(key)
-    except ValueError:
-        raise ApiError(422, "cursor", "a cursor of another interval") from None
-
-
-def _cursor_ts(key: str) -> datetime:
-    try:
-        return datetime.fromisoformat(key)
-    except ValueError:
-        raise ApiError(422, "cursor", "a cursor of another interval") from None
-
-
 def _bar(row: dict, adjusted: bool) -> dict:
+    # Prices times silver.bars_daily's adj_factor (a minute takes its session's); volume
+    # divided by it.
     factor = float(row["adj_factor"]) if adjusted else 1.0
     return {
         "ticker": row["ticker"],

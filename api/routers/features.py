@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import (
     DB,
-    ApiError,
     Cursor,
     Limit,
     ProjectDep,
@@ -19,19 +18,12 @@ from api.deps import (
     known_ticker,
     moment,
     page_size,
-    rows,
 )
 from api.models import FeaturesPage
+from pipelines.config import ParameterError
+from pipelines.warehouse import queries
 
-router = APIRouter(prefix="/v1/features", tags=["features"])
-
-# The columns of gold.daily_features a client may ask for. Names only ever come from this
-# tuple (never from the request) into the SQL text; values are bound parameters.
-FIELDS = (
-    "adj_close", "return_1d", "log_return_1d", "sma_20", "sma_50", "sma_200", "ema_12",
-    "ema_26", "macd", "macd_signal", "macd_hist", "rsi_14", "bb_upper", "bb_middle",
-    "bb_lower", "atr_14", "volatility_20d", "high_52w", "low_52w", "vwap", "vwap_source",
-)  # fmt: skip
+router = APIRouter(prefix="/features", tags=["features"])
 
 
 @router.get("/{ticker}", response_model=FeaturesPage, summary="Daily features of one ticker")
@@ -44,7 +36,8 @@ def get_features(
     fields: Annotated[
         str | None,
         Query(
-            description=f"comma-separated, of: {', '.join(FIELDS)}; default all",
+            description="comma-separated columns of gold.daily_features (docs/tables.md); "
+            "default all",
             examples=["adj_close,rsi_14"],
         ),
     ] = None,
@@ -52,28 +45,17 @@ def get_features(
     cursor: Cursor = None,
 ) -> dict:
     ticker = known_ticker(db, ticker)
-    chosen = _fields(fields)
+    chosen = _fields(fields, queries.feature_fields(db))
     zone = ZoneInfo(project.settings.exchange.timezone)
     first = moment(start, "start", str(zone))
     last = moment(end, "end", str(zone), end=True)
     first_day = first.astimezone(zone).date() if first else date(1, 1, 1)
     last_day = last.astimezone(zone).date() if last else date(9999, 12, 31)
     if first_day > last_day:
-        raise ApiError(422, "end", "end is before start")
-    after = decode_cursor(cursor)
-    try:
-        after_day = date.fromisoformat(after) if after else date(1, 1, 1)
-    except ValueError:
-        raise ApiError(422, "cursor", "not a cursor of this route") from None
+        raise ParameterError("end", "end is before start")
+    after = decode_cursor(cursor, date.fromisoformat) or date(1, 1, 1)
     size = page_size(project, limit)
-    columns = ", ".join(f'"{name}"' for name in chosen)
-    found = rows(
-        db,
-        f"SELECT session_date, {columns} FROM gold.daily_features "
-        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
-        "ORDER BY session_date LIMIT ?",
-        [ticker, first_day, last_day, after_day, size + 1],
-    )
+    found = queries.features(db, ticker, chosen, first_day, last_day, after, size + 1)
     page, more = found[:size], len(found) > size
     return {
         "ticker": ticker,
@@ -83,16 +65,15 @@ def get_features(
     }
 
 
-def _fields(value: str | None) -> tuple[str, ...]:
+def _fields(value: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
     if value is None:
-        return FIELDS
+        return known
     asked = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in asked if f not in FIELDS]
+    unknown = [f for f in asked if f not in known]
     if unknown or not asked:
-        raise ApiError(
-            422,
+        raise ParameterError(
             "fields",
-            f"unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(FIELDS)}",
+            f"unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}",
         )
     return tuple(dict.fromkeys(asked))
 

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DB, rows, ticker_list
+from api.deps import DB, ticker_list
 from api.models import LatestPrice
+from pipelines.warehouse import queries
 
-router = APIRouter(prefix="/v1/prices", tags=["prices"])
+router = APIRouter(prefix="/prices", tags=["prices"])
 
 
 @router.get("/latest", response_model=list[LatestPrice], summary="Latest bar per ticker")
@@ -20,9 +21,4 @@ def latest_prices(
         Query(description="comma-separated; default the whole universe", examples=["AAPL,MSFT"]),
     ] = None,
 ) -> list[dict]:
-    chosen = ticker_list(db, tickers)
-    sql = "SELECT ticker, session_date, close, adj_close, return_1d, volume FROM gold.latest_prices"
-    if chosen is None:
-        return rows(db, sql + " ORDER BY ticker")
-    marks = ", ".join("?" for _ in chosen)
-    return rows(db, f"{sql} WHERE ticker IN ({marks}) ORDER BY ticker", chosen)
+    return queries.latest_prices(db, ticker_list(db, tickers))

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DB, ApiError, Limit, ProjectDep, page_size, rows, ticker_list
+from api.deps import DB, Limit, ProjectDep, page_size, ticker_list
 from api.models import Signal
+from pipelines.config.params import parse_date
+from pipelines.warehouse import queries
 
-router = APIRouter(prefix="/v1", tags=["signals"])
+router = APIRouter(tags=["signals"])
 
 
 @router.get("/signals", response_model=list[Signal], summary="Golden and death crosses")
@@ -24,18 +26,5 @@ def list_signals(
     limit: Limit = None,
 ) -> list[dict]:
     """The newest crosses first."""
-    try:
-        first = date.fromisoformat(since) if since else date(1, 1, 1)
-    except ValueError:
-        raise ApiError(422, "since", f"{since!r} is not an ISO date") from None
-    chosen = ticker_list(db, tickers)
-    where, params = "session_date >= ?", [first]
-    if chosen:
-        where += f" AND ticker IN ({', '.join('?' for _ in chosen)})"
-        params += chosen
-    return rows(
-        db,
-        "SELECT ticker, session_date, signal, fast, slow, fast_window, slow_window "
-        f"FROM gold.ma_crossovers WHERE {where} ORDER BY session_date DESC, ticker LIMIT ?",
-        [*params, page_size(project, limit)],
-    )
+    first = parse_date("since", since) or date(1, 1, 1)
+    return queries.signals(db, first, ticker_list(db, tickers), page_size(project, limit))

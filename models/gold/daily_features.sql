@@ -2,7 +2,8 @@ MODEL (
   name gold.daily_features,
   kind VIEW,
   grain (ticker, session_date),
-  description 'Every indicator of SPEC.md per ticker and session, on adjusted prices. Price-valued indicators are stored on continuous prices and multiplied here by the ticker''s current total adjustment, so a new split or dividend restates them at once; ratios (returns, RSI, volatility) need no scaling. Each is NULL until it has enough history. vwap comes from gold.intraday_sessions where 1-minute bars exist, else it is the typical price (high+low+close)/3; vwap_source says which.'
+  tags (published, daily),
+  description 'Every indicator of docs/indicators.md per ticker and session, on adjusted prices. Price-valued indicators are stored on continuous prices and multiplied here by the ticker''s current total adjustment, so a new split or dividend restates them at once; ratios (returns, RSI, volatility) need no scaling. Each is NULL until it has enough history. vwap comes from gold.intraday_sessions where 1-minute bars exist, else it is the typical price (high+low+close)/3; vwap_source says which.'
 );
 
 SELECT
@@ -11,6 +12,7 @@ SELECT
   b.adj_close, -- Adjusted close (silver.bars_daily)
   w.return_1d, -- Adjusted close / previous adjusted close - 1
   w.log_return_1d, -- ln of the same ratio
+  w.cumulative_return, -- Adjusted close / the ticker's first adjusted close - 1 (growth of 1 since its first session, dividends reinvested)
   w.sma_20 * COALESCE(t.total_multiplier, 1.0) AS sma_20, -- Simple moving average, 20 sessions
   w.sma_50 * COALESCE(t.total_multiplier, 1.0) AS sma_50, -- Simple moving average, 50 sessions
   w.sma_200 * COALESCE(t.total_multiplier, 1.0) AS sma_200, -- Simple moving average, 200 sessions

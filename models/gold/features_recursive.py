@@ -1,8 +1,9 @@
 """gold.features_recursive: EMA 12/26, MACD, RSI 14 and ATR 14 on continuous prices.
 
 These recursions have no exact window form, so this is a Python model: each run reads the last
-saved row per ticker before its interval and continues from it (pipelines/indicators.py), which
-makes an incremental run equal to a rebuild by construction.
+saved row per ticker before its interval and continues from it
+(pipelines/analytics/indicators.py), which makes an incremental run equal to a rebuild by
+construction.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlglot import exp
 from sqlmesh import ExecutionContext, model
 from sqlmesh.core.model.kind import ModelKindName
 
-from pipelines.indicators import OUTPUT_COLUMNS, STATE_COLUMNS, compute, is_seeded
+from pipelines.analytics.indicators import OUTPUT_COLUMNS, STATE_COLUMNS, compute, is_seeded
 
 # How far back to look for a ticker's last saved row; a ticker silent for longer restarts
 # from its first bar (still exact, just more reading).
@@ -49,6 +50,7 @@ COLUMN_TYPES = {
     kind=dict(name=ModelKindName.INCREMENTAL_BY_TIME_RANGE, time_column="session_date"),
     cron="@daily",
     grain=["ticker", "session_date"],
+    tags=["daily"],
     depends_on=["silver.bars_daily_continuous"],
     columns=COLUMN_TYPES,
     column_descriptions={

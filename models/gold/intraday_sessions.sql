@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, session_date),
+  tags (published, may_be_empty),
   description 'Each session of each ticker summarised from its good 1-minute bars, as traded: OHLCV, volume-weighted average price (typical price (high+low+close)/3 of each minute, weighted by its volume), bar count and first and last minute.',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),

@@ -2,6 +2,7 @@ MODEL (
   name gold.latest_prices,
   kind VIEW,
   grain (ticker),
+  tags (published, daily),
   description 'The latest session of every ticker: close as traded and adjusted, daily return, volume. An equi-join on each ticker''s last session (silver.ticker_sessions), so it reads one row per ticker whatever the history.'
 );
 

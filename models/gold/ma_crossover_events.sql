@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, session_date),
+  tags (may_be_empty, daily),
   description 'Moving-average crossovers on continuous prices (a cross is scale-free, so no corporate action restates it): golden when the fast SMA closes above the slow SMA after being at or below it the session before, death for the opposite. Windows from the crossovers variable of config.yaml (50/200 by default, slow at most 252 sessions so the warm-up holds it). gold.ma_crossovers shows them on adjusted prices.',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),
@@ -41,15 +42,11 @@ WITH touched AS (
   FROM running
   WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date)
 ), sides AS (
-  -- Which side the fast SMA is on: +1 above, -1 below, 0 level. Two running-sum differences
-  -- of equal averages can differ in the last bits, so a relative 1e-9 counts as level.
+  -- Which side the fast SMA is on: +1 above, -1 below, 0 level (a tie within a relative
+  -- tolerance); the rule the SMA crossover backtest holds its positions by, too.
   SELECT
     *,
-    CASE
-      WHEN fast - slow > 1e-9 * ABS(slow) THEN 1
-      WHEN slow - fast > 1e-9 * ABS(slow) THEN -1
-      ELSE 0
-    END AS side
+    @crossover_side(fast, slow) AS side
   FROM averages
   WHERE fast IS NOT NULL AND slow IS NOT NULL
 ), pairs AS (

@@ -2,6 +2,7 @@ MODEL (
   name gold.ma_crossovers,
   kind VIEW,
   grain (ticker, session_date),
+  tags (published, may_be_empty, daily),
   description 'Golden and death crosses of the fast and slow SMA (crossovers variable, 50/200 by default), with both averages on adjusted prices at the cross.'
 );
 

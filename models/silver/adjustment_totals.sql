@@ -3,6 +3,7 @@ MODEL (
   kind FULL,
   cron '@daily',
   grain (ticker),
+  tags (daily),
   description 'Per ticker, the cumulative multiplier of its latest bar: the actions that have taken effect. A continuous price times this is the adjusted price; an as-traded price times total_multiplier / cum_multiplier is. One row read per ticker (silver.ticker_sessions gives the latest session).',
   audits (
     unique_values(columns := (ticker)),

@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, ts),
+  tags (published, may_be_empty),
   description 'Good 1-minute bars of the regular session, as traded (latest landing wins in bronze).',
   audits (
     unique_combination_of_columns(columns := (ticker, ts)),

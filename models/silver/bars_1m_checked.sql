@@ -35,8 +35,8 @@ SELECT
   COALESCE(
     @price_problem(open, high, low, close, volume),
     CASE
-      WHEN NOT is_session THEN 'not a session'
-      WHEN ts < market_open OR ts >= market_close THEN 'outside session hours'
+      WHEN NOT is_session THEN @quarantine_reason(not_a_session)
+      WHEN ts < market_open OR ts >= market_close THEN @quarantine_reason(outside_session_hours)
     END
   ) AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM placed

@@ -2,6 +2,7 @@ MODEL (
   name silver.bars_daily,
   kind VIEW,
   grain (ticker, session_date),
+  tags (published, daily),
   description 'Daily bars, one per ticker and session of the exchange calendar, as traded and adjusted for splits and dividends. The adjustment is applied at read time from the ticker''s current total (silver.adjustment_totals), so a new split or dividend restates all earlier adjusted prices at once; on the latest bar adj_factor is exactly 1.'
 );
 

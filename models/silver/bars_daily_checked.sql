@@ -41,8 +41,8 @@ SELECT
   COALESCE(
     @price_problem(open, high, low, close, volume),
     CASE
-      WHEN NOT is_session THEN 'not a session'
-      WHEN copy_rank > 1 THEN 'duplicate session bar'
+      WHEN NOT is_session THEN @quarantine_reason(not_a_session)
+      WHEN copy_rank > 1 THEN @quarantine_reason(duplicate_session_bar)
     END
   ) AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM ranked

@@ -3,6 +3,7 @@ MODEL (
   kind FULL,
   cron '@daily',
   grain (ticker, ex_date, action),
+  tags (published, may_be_empty),
   description 'Splits and dividends, as traded: a dividend a provider reported split-adjusted (Yahoo) is multiplied back by every split between its ex-date and the time it was fetched.',
   audits (
     unique_combination_of_columns(columns := (ticker, ex_date, action)),

@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, interval, session_date),
+  tags (published, may_be_empty),
   description 'Sessions the exchange calendar expects between two bars of a ticker that have no good bar, per interval (daily bars, and 1-minute bars counted by session). A gap is found by the bar that closes it (detected_on), which keeps the model incremental: a late bar inside a gap restates it from that bar on.',
   audits (
     unique_combination_of_columns(columns := (ticker, interval, session_date)),

@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, interval, ts, reason),
+  tags (published, may_be_empty),
   description 'Every bar silver refused, with its values, the reason and the landing it came from: impossible prices, a day that is not a session, a minute outside the session, a second bar for one session, or conflicting duplicates (a landing that carried one key twice with different values). Good bars of the same ticker still flow.',
   audits (
     not_null(columns := (ticker, interval, ts, reason))
@@ -52,7 +53,7 @@ SELECT
   interval,
   ts,
   @session_date(ts) AS bar_date,
-  'conflicting duplicate ' || CAST(ROW_NUMBER() OVER (PARTITION BY ticker, interval, ts, load_id ORDER BY value_hash) AS VARCHAR) || ' of ' || CAST(COUNT(*) OVER (PARTITION BY ticker, interval, ts, load_id) AS VARCHAR) AS reason,
+  @quarantine_reason(conflicting_duplicate) || ' ' || CAST(ROW_NUMBER() OVER (PARTITION BY ticker, interval, ts, load_id ORDER BY value_hash) AS VARCHAR) || ' of ' || CAST(COUNT(*) OVER (PARTITION BY ticker, interval, ts, load_id) AS VARCHAR) AS reason,
   open,
   high,
   low,

@@ -44,7 +44,7 @@ def execute(
 ) -> pd.DataFrame:
     # Imported here, not at module level: SQLMesh would otherwise serialize the module by value
     # when the project folder holds the pipelines package (it refuses module aliases).
-    from pipelines import calendar as exchange_calendar
+    from pipelines.analytics import exchange_calendar
 
     calendar = (context.var("exchange") or {}).get("calendar", "XNYS")
     last = date(max(execution_time.year, end.year) + 1, 12, 31)

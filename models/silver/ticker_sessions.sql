@@ -5,6 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker),
+  tags (daily),
   columns (
     ticker TEXT,
     first_session DATE,

@@ -3,6 +3,7 @@ MODEL (
   kind FULL,
   cron '@daily',
   grain (ticker),
+  tags (published),
   description 'The universe: every ticker of config.yaml (listed or from an index), with name, sector and industry where pytickersymbols knows them, and the first and last session with a good daily bar.',
   audits (
     unique_values(columns := (ticker)),

@@ -8,6 +8,7 @@ select
     f.adj_close as close,
     b.volume,
     f.return_1d,
+    f.cumulative_return,
     f.sma_20,
     f.sma_50,
     f.sma_200,

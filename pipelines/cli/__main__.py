@@ -1,0 +1,5 @@
+"""`python -m pipelines.cli` is `marketflow`."""
+
+from pipelines.cli.main import main
+
+main()

@@ -1,0 +1,42 @@
+"""`marketflow check`: every data-quality check, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.common import AsOfOpt, GatewayOpt, guarded, print_logged, project
+from pipelines.cli.printing import print_checks
+from pipelines.quality.results import failed
+from pipelines.run.execute import execute_check
+from pipelines.run.options import run_moment
+
+
+def check(
+    as_of: AsOfOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    gateway: GatewayOpt = None,
+) -> None:
+    """Data-quality checks, as a table or JSON; exit 3 when a fail-level check fails."""
+
+    def body() -> int:
+        loaded = project(gateway)
+        moment = run_moment(loaded, as_of)
+        outcome = execute_check(loaded, moment)
+        if as_json:
+            payload = {
+                "run_id": outcome.record.run_id,
+                "as_of": moment.isoformat(),
+                "checks": [r.as_dict() for r in outcome.results],
+                "failed": len(failed(outcome.results)),
+            }
+            sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        else:
+            print_checks(outcome.results)
+        print_logged(outcome.logged)
+        return outcome.exit_code
+
+    guarded(body)

@@ -1,0 +1,49 @@
+"""`marketflow`: the command line (Typer + Rich), one module per command. Each command parses
+its options, asks the run layer, prints the answer and exits with the code the run layer's
+policy gives (pipelines/run/outcome.py: 0 ok, 1 runtime, 2 configuration or arguments, 3 data
+quality, 4 no session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli import backfill, backtest, check, demo, report, run, schedule, serve
+from pipelines.cli.common import State
+from pipelines.config.constants import DEFAULT_CONFIG
+
+app = typer.Typer(
+    name="marketflow",
+    help="MarketFlow: market data from providers to a checked warehouse, an API and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path, typer.Option("--config", help="config.yaml to use", show_default=True)
+    ] = Path(DEFAULT_CONFIG),
+) -> None:
+    State.config = config
+
+
+for command in (
+    demo.demo,
+    run.run,
+    backfill.backfill,
+    check.check,
+    serve.serve,
+    schedule.calendar,
+    backtest.backtest,
+    report.report,
+):
+    app.command()(command)
+
+
+def main() -> None:
+    app()

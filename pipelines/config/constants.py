@@ -1,0 +1,28 @@
+"""Names the stages share: the contract between them, not configuration (everything a user can
+change is in config.yaml)."""
+
+from __future__ import annotations
+
+INTERVALS = ("1d", "1m")
+
+# Price bases a provider can deliver. "raw": prices as traded on the day. "split_adjusted":
+# prices (and dividends) already divided by every split between the bar and the fetch time,
+# which is what Yahoo's Close is. Silver converts both to as-traded values.
+PRICE_BASES = ("raw", "split_adjusted")
+
+ACTIONS = ("split", "dividend")
+
+# Bronze: the tables the dlt pipeline writes (external models to SQLMesh).
+BRONZE_DATASET = "bronze"
+BARS_TABLE = "bars"
+ACTIONS_TABLE = "corporate_actions"
+RAW_LOADS_TABLE = "raw_loads"
+CONFLICTS_TABLE = "bar_conflicts"  # bars a landing carried twice with different values
+TICKERS_TABLE = "tickers"
+
+# Raw landing layout (relative to storage.raw_url):
+#   <table>/interval=<i>/source=<s>/ticker=<t>/ingest_date=<YYYY-MM-DD>/<load_id>-<n>.parquet
+#   _manifests/<load_id>.json        written last: a landing without it never happened
+MANIFEST_DIR = "_manifests"
+
+DEFAULT_CONFIG = "config.yaml"

@@ -1,0 +1,235 @@
+"""The `variables:` of config.yaml as the pipeline reads them: pydantic models, validated once at
+start-up (pipelines/config/loader.py turns a problem into a message naming the key). Provider
+entries have their own models, in the provider registry (providers.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cached_property
+from typing import Any, Literal
+
+import pandas_market_calendars as mcal
+from pydantic import Field, field_validator, model_validator
+
+from pipelines.config.indices import index_members, known_indices
+from pipelines.config.providers import (
+    Interval,
+    Provider,
+    ProviderSettings,
+    Strict,
+    check_zone,
+)
+
+TICKER_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
+
+
+class Universe(Strict):
+    """Explicit tickers, index constituents (pytickersymbols, offline), or both."""
+
+    tickers: list[str] = Field(default_factory=list)
+    indices: list[str] = Field(
+        default_factory=list, description="e.g. 'S&P 500', 'NASDAQ 100' (pytickersymbols)"
+    )
+
+    @field_validator("tickers")
+    @classmethod
+    def _valid_tickers(cls, tickers: list[str]) -> list[str]:
+        bad = [t for t in tickers if not TICKER_RE.match(t)]
+        if bad:
+            raise ValueError(f"not a ticker symbol (upper case, at most 20 characters): {bad}")
+        dupes = sorted({t for t in tickers if tickers.count(t) > 1})
+        if dupes:
+            raise ValueError(f"listed more than once: {dupes}")
+        return tickers
+
+    @field_validator("indices")
+    @classmethod
+    def _known_indices(cls, indices: list[str]) -> list[str]:
+        unknown = [i for i in indices if i not in known_indices()]
+        if unknown:
+            raise ValueError(f"unknown index {unknown} (known: {known_indices()})")
+        return indices
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Universe:
+        if not self.tickers and not self.indices:
+            raise ValueError("list tickers, indices, or both")
+        return self
+
+    @cached_property
+    def members(self) -> list[str]:
+        """Every ticker: the explicit ones first, then the indices' constituents."""
+        seen = dict.fromkeys(self.tickers)
+        for index in self.indices:
+            seen.update(dict.fromkeys(m.ticker for m in index_members(index)))
+        return list(seen)
+
+
+class Exchange(Strict):
+    calendar: str = "XNYS"
+    timezone: str = "America/New_York"
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_calendar(cls, name: str) -> str:
+        if name not in mcal.get_calendar_names():
+            raise ValueError(f"unknown exchange calendar {name!r} (pandas-market-calendars)")
+        return name
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_zone(value)
+
+
+class Storage(Strict):
+    raw_url: str = Field(
+        default="data/raw", description="folder or s3://bucket/prefix for raw Parquet files"
+    )
+
+
+class Adjustment(Strict):
+    # prev_close: multiply earlier bars by 1 - D / close of the session before the ex-date
+    #   (Yahoo, CRSP). ex_close: by close(ex) / (close(ex) + D) (Quandl WIKI's Adj Close).
+    dividend_method: Literal["prev_close", "ex_close"] = "prev_close"
+
+
+class Crossovers(Strict):
+    """SMA windows of gold.ma_crossovers, in sessions."""
+
+    fast: int = Field(default=50, ge=1)
+    slow: int = Field(default=200, le=252, description="at most 252: the warm-up holds a year")
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> Crossovers:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        return self
+
+
+class Freshness(Strict):
+    """When bars are due, from the exchange calendar (early closes included)."""
+
+    daily_grace_minutes: int = Field(
+        default=120, ge=0, description="after a session's close, until its daily bar is due"
+    )
+    intraday_delay_minutes: int = Field(
+        default=15, ge=0, description="how far 1-minute bars may lag the clock in a session"
+    )
+
+
+class KnownStep(Strict):
+    """A reviewed price step that no corporate action explains (a real crash or jump)."""
+
+    ticker: str
+    session: date
+    note: str = Field(min_length=1, description="why it is genuine")
+
+
+class Alerts(Strict):
+    """A Slack-compatible webhook for failed runs and checks. The URL is a secret: it comes
+    from ALERTS__WEBHOOK_URL or .dlt/secrets.toml [alerts] webhook_url, never from
+    config.yaml."""
+
+    notify_on: list[Literal["failed_run", "failed_check"]] = Field(
+        default_factory=lambda: ["failed_run", "failed_check"]
+    )
+    timeout_seconds: float = Field(default=5.0, gt=0)
+
+
+class Backtest(Strict):
+    """`marketflow backtest` and /v1/backtests: costs and defaults."""
+
+    fee_bps: float = Field(default=1.0, ge=0, lt=10000, description="per trade, of the notional")
+    slippage_bps: float = Field(default=2.0, ge=0, lt=10000)
+    risk_free_rate: float = Field(default=0.0, description="annual, for Sharpe and Sortino")
+    long_short: bool = Field(default=False, description="short instead of flat when off")
+    report: list[dict[str, Any]] = Field(
+        default=[
+            {"strategy": "sma_cross", "fast": 50, "slow": 200},
+            {"strategy": "momentum", "lookback": 20},
+        ],
+        description="the rules the report site backtests on every ticker",
+    )
+
+
+class Report(Strict):
+    """`marketflow report`: the Evidence site."""
+
+    site_dir: str = Field(default="reports", description="the Evidence project")
+    build_dir: str = Field(default="reports/build", description="where the static site goes")
+    timeout_seconds: float = Field(default=900, gt=0, description="per npm step")
+
+
+class Api(Strict):
+    """`marketflow serve`: the read-only API."""
+
+    cors_origins: list[str] = Field(default=[], description="origins allowed by CORS")
+    gzip_minimum_bytes: int = Field(default=1000, ge=0, description="gzip larger responses")
+    page_size: int = Field(default=1000, ge=1, le=10000, description="rows per page by default")
+    max_page_size: int = Field(default=10000, ge=1, le=10000)
+    snapshot_dir: str = Field(
+        default="data/api", description="DuckDB: where the API keeps its warehouse snapshot"
+    )
+
+
+class Checks(Strict):
+    """`marketflow check`: thresholds of the health checks and the severity of each check."""
+
+    freshness: Freshness = Freshness()
+    price_step: float = Field(
+        default=0.5, gt=0, description="|close / previous close - 1| on continuous prices"
+    )
+    volume_step: float = Field(default=3.0, gt=1, description="volume / previous volume")
+    stale_after_sessions: int = Field(
+        default=5, ge=1, description="a ticker whose last bar lags the universe's by more"
+    )
+    known_price_steps: list[KnownStep] = Field(default_factory=list)
+    severity: dict[str, Literal["warn", "fail"]] = Field(
+        default={}, description="check name -> warn | fail, over the contracts' defaults"
+    )
+
+
+# Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
+# `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
+MODEL_VARIABLES = ("exchange", "adjustment", "crossovers")
+
+
+class Settings(Strict):
+    """The `variables: marketflow:` block of config.yaml, plus the top-level `exchange` and
+    `adjustment` variables the models share."""
+
+    universe: Universe
+    exchange: Exchange = Exchange()
+    intervals: dict[Interval, str] = Field(
+        min_length=1, description="the provider that serves each interval"
+    )
+    providers: dict[str, Provider] = Field(min_length=1)
+    storage: Storage = Storage()
+    adjustment: Adjustment = Adjustment()
+    crossovers: Crossovers = Crossovers()
+    checks: Checks = Checks()
+    alerts: Alerts = Alerts()
+    api: Api = Api()
+    backtest: Backtest = Backtest()
+    report: Report = Report()
+    pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
+
+    @model_validator(mode="after")
+    def _providers_serve_their_intervals(self) -> Settings:
+        for interval, name in self.intervals.items():
+            if name not in self.providers:
+                raise ValueError(
+                    f"intervals.{interval}: provider {name!r} is not defined under providers "
+                    f"(defined: {sorted(self.providers)})"
+                )
+            reason = self.providers[name].cannot_serve(interval)
+            if reason:
+                raise ValueError(f"intervals.{interval}: provider {name!r} {reason}")
+        return self
+
+    def provider_for(self, interval: str) -> tuple[str, ProviderSettings] | None:
+        """(name, settings) of the provider config.yaml names for `interval`, if any."""
+        name = self.intervals.get(interval)  # type: ignore[call-overload]
+        return None if name is None else (name, self.providers[name])

@@ -1,0 +1,193 @@
+"""Bronze: merge every committed raw landing that bronze has not seen into the warehouse.
+
+A dlt pipeline upserts bronze.bars and bronze.corporate_actions on their keys and records each
+landing in bronze.raw_loads in the same load package, so a killed load is finished (or redone,
+idempotently) by the next run. Bars arrive as Arrow tables in pages, never as row dicts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import dlt
+import pyarrow as pa
+
+from pipelines.config import Project
+from pipelines.config.constants import ACTIONS_TABLE, BARS_TABLE, CONFLICTS_TABLE, RAW_LOADS_TABLE
+from pipelines.ingest.bronze.dedupe import latest_per_key, split_conflicts
+from pipelines.ingest.bronze.pipeline import bronze_pipeline, finish_pending
+from pipelines.ingest.bronze.schemas import (
+    BRONZE_ACTIONS_SCHEMA,
+    BRONZE_BARS_SCHEMA,
+    CONFLICT_KEY,
+    CONFLICTS_SCHEMA,
+    RAW_LOADS_SCHEMA,
+)
+from pipelines.ingest.bronze.state import loaded_load_ids, pending_manifests
+from pipelines.ingest.raw_store import Manifest, RawStore
+from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY
+from pipelines.warehouse.engines import Warehouse
+
+PAGE_ROWS = 500_000
+
+
+@dataclass
+class BronzeResult:
+    manifests: list[Manifest] = field(default_factory=list)
+    bars: int = 0
+    corporate_actions: int = 0
+
+    @property
+    def first_date(self) -> date | None:
+        dates = [m.first_date() for m in self.manifests if m.first_date()]
+        return date.fromisoformat(min(dates)) if dates else None
+
+
+def _pages(
+    store: RawStore,
+    manifests: Sequence[Manifest],
+    table: str,
+    key: Sequence[str],
+    schema: pa.Schema,
+) -> Iterator[pa.Table]:
+    """Every landed file of `table` with its landing's load id, one row per key (the one landed
+    last), in pages of about PAGE_ROWS. All files of a ticker go in the same page, so
+    de-duplicating page by page is exact and memory stays bounded by the page. Bars a landing
+    carried twice with different values go to CONFLICTS_TABLE instead (split_conflicts)."""
+    split = split_conflicts if table == "bars" else lambda *a: (latest_per_key(*a), None)
+    by_ticker: dict[str, list[tuple[str, str]]] = {}
+    for manifest in manifests:  # landing order
+        for landed in manifest.files:
+            if landed.table == table:
+                by_ticker.setdefault(landed.ticker, []).append((manifest.load_id, landed.path))
+    if table == "bars":
+        # Always (also empty), so the table exists for silver.quarantine from the first run.
+        yield dlt.mark.with_table_name(CONFLICTS_SCHEMA.empty_table(), CONFLICTS_TABLE)
+    if not by_ticker:
+        # An empty page still creates the table, so silver can always read it (a landing of
+        # 1-minute bars, say, has no corporate actions).
+        yield schema.empty_table()
+        return
+    page: list[pa.Table] = []
+    rows = 0
+    for position, files in enumerate(by_ticker.values(), start=1):
+        for load_id, path in files:
+            part = store.read_parquet(path)
+            part = part.append_column("load_id", pa.array([load_id] * part.num_rows, pa.string()))
+            page.append(part.select(schema.names).cast(schema))
+            rows += part.num_rows
+        if rows >= PAGE_ROWS or position == len(by_ticker):
+            good, conflicts = split(pa.concat_tables(page), key, schema)
+            yield good
+            if conflicts is not None and conflicts.num_rows:
+                yield dlt.mark.with_table_name(conflicts, CONFLICTS_TABLE)
+            page, rows = [], 0
+
+
+@dlt.source(name="raw_store")
+def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence:
+    """The landings in `manifests`, as bronze tables."""
+
+    @dlt.resource(
+        name=BARS_TABLE,
+        primary_key=BAR_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def bars() -> Iterator[pa.Table]:
+        yield from _pages(store, manifests, "bars", BAR_KEY, BRONZE_BARS_SCHEMA)
+
+    @dlt.resource(
+        name=ACTIONS_TABLE,
+        primary_key=ACTION_KEY,
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def corporate_actions() -> Iterator[pa.Table]:
+        yield from _pages(store, manifests, "corporate_actions", ACTION_KEY, BRONZE_ACTIONS_SCHEMA)
+
+    @dlt.resource(
+        name=RAW_LOADS_TABLE,
+        primary_key="load_id",
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def raw_loads() -> Iterator[pa.Table]:
+        yield _raw_loads_table(manifests)
+
+    bar_pages = bars()
+    # The conflicts come out of the same pass over the files; their own key keeps every
+    # distinct version (and makes a redone load job idempotent).
+    bar_pages.apply_hints(
+        table_name=CONFLICTS_TABLE,
+        primary_key=list(CONFLICT_KEY),
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+        create_table_variant=True,
+    )
+    return bar_pages, corporate_actions(), raw_loads()
+
+
+def _raw_loads_table(manifests: Sequence[Manifest]) -> pa.Table:
+    now = datetime.now(UTC)
+    rows = []
+    for m in manifests:
+        dates = [f.first for f in m.files] + [f.last for f in m.files]
+        rows.append(
+            {
+                "load_id": m.load_id,
+                "source": m.source,
+                "interval": m.interval,
+                "landed_at": datetime.fromisoformat(m.landed_at),
+                "loaded_at": now,
+                "bars": m.rows("bars"),
+                "corporate_actions": m.rows("corporate_actions"),
+                "first_date": date.fromisoformat(min(dates)) if dates else None,
+                "last_date": date.fromisoformat(max(dates)) if dates else None,
+                "origins": json.dumps(m.origins, sort_keys=True),
+                "transformed_at": None,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=RAW_LOADS_SCHEMA)
+
+
+def load_bronze(
+    project: Project,
+    store: RawStore,
+    status: Callable[[str], None] | None = None,
+) -> BronzeResult:
+    """Merge every committed landing that bronze has not loaded yet."""
+    pipeline = bronze_pipeline(project)
+    finish_pending(pipeline)
+    manifests = pending_manifests(store, loaded_load_ids(pipeline))
+    result = BronzeResult(manifests=manifests)
+    if not manifests:
+        return result
+    if status:
+        status(f"merging {len(manifests)} landing(s) into bronze")
+    info = pipeline.run(raw_store_source(store, manifests))
+    info.raise_on_failed_jobs()
+    if Warehouse.of(project).needs_indexes:
+        _create_indexes(pipeline)
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    result.bars = counts.get(BARS_TABLE, 0)
+    result.corporate_actions = counts.get(ACTIONS_TABLE, 0)
+    return result
+
+
+# What dlt's merge (it joins on the key) and silver's incremental reads (a ts range) need on an
+# engine that needs indexes (PostgreSQL; DuckDB prunes with zone maps instead).
+INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS bars_key ON {bars} (ticker, interval, ts)",
+    "CREATE INDEX IF NOT EXISTS bars_ts ON {bars} (ts)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS actions_key ON {actions} (ticker, ex_date, action)",
+)
+
+
+def _create_indexes(pipeline: dlt.Pipeline) -> None:
+    with pipeline.sql_client() as client:
+        names = {
+            "bars": client.make_qualified_table_name(BARS_TABLE),
+            "actions": client.make_qualified_table_name(ACTIONS_TABLE),
+        }
+        for statement in INDEXES:
+            client.execute_sql(statement.format(**names))

@@ -1,0 +1,98 @@
+"""Raw landing: run a provider's dlt source and keep what it yields as immutable Parquet.
+
+One file per (table, ticker) and yielded batch, under
+`<table>/interval=<i>/source=<s>/ticker=<t>/ingest_date=<YYYY-MM-DD>/<load_id>-<n>.parquet`,
+then the manifest. dlt's filesystem destination cannot partition by a value inside the rows
+(docs/design.md), so the files are written here through fsspec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.extract.source import DltSource
+
+from pipelines.checkpoints import checkpoint
+from pipelines.ingest.raw_store import LandedFile, Manifest, RawStore, partition_path
+from pipelines.ingest.sources.normalize import local_dates
+from pipelines.ingest.sources.schema import META_ORIGIN, META_SHA256
+
+Progress = Callable[[str, int], None]  # (description of the batch, rows)
+
+
+def split_by_ticker(table: pa.Table) -> list[tuple[str, pa.Table]]:
+    """The table's rows grouped by ticker, tickers in order."""
+    if table.num_rows == 0:
+        return []
+    table = table.sort_by([("ticker", "ascending")])
+    tickers = table["ticker"].to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, tickers[1:] != tickers[:-1]])
+    ends = np.r_[starts[1:], len(tickers)]
+    return [(str(tickers[s]), table.slice(s, e - s)) for s, e in zip(starts, ends, strict=True)]
+
+
+def land(
+    source: DltSource,
+    store: RawStore,
+    *,
+    load_id: str,
+    source_name: str,
+    interval: str,
+    exchange_timezone: str,
+    window: tuple[date | None, date | None] = (None, None),
+    record_origins: bool = True,
+    progress: Progress | None = None,
+) -> Manifest | None:
+    """Land everything the source yields; return the committed manifest, or None if the
+    source had nothing new. `record_origins` is False when the source was asked for part of
+    its input only (a window, some tickers): its files must then be read again later."""
+    landed_at = datetime.now(UTC)
+    manifest = Manifest(
+        load_id=load_id,
+        source=source_name,
+        interval=interval,
+        landed_at=landed_at.isoformat(),
+        window_start=window[0].isoformat() if window[0] else None,
+        window_end=window[1].isoformat() if window[1] else None,
+    )
+    day = landed_at.date().isoformat()
+    seq = 0
+    for table_name in ("bars", "corporate_actions"):
+        if table_name not in source.resources:
+            continue
+        for item in source.resources[table_name]:
+            if not isinstance(item, pa.Table):
+                raise TypeError(f"source {source_name!r} yielded {type(item).__name__}, not Arrow")
+            meta = item.schema.metadata or {}
+            if record_origins and META_ORIGIN in meta:
+                manifest.origins[meta[META_ORIGIN].decode()] = meta.get(META_SHA256, b"").decode()
+            item = item.replace_schema_metadata(None)
+            for ticker, part in split_by_ticker(item):
+                seq += 1
+                folder = partition_path(
+                    table_name, interval if table_name == "bars" else None, source_name, ticker, day
+                )
+                rel = f"{folder}/{load_id}-{seq:05d}.parquet"
+                store.write_parquet(rel, part)
+                checkpoint("raw.file")
+                first, last = _date_range(part, table_name, exchange_timezone)
+                manifest.files.append(
+                    LandedFile(rel, table_name, ticker, part.num_rows, first, last)
+                )
+            if progress is not None:
+                origin = meta.get(META_ORIGIN, table_name.encode()).decode()
+                progress(f"{table_name} from {origin}", item.num_rows)
+    if not manifest.files and not manifest.origins:
+        return None
+    store.write_manifest(manifest)
+    return manifest
+
+
+def _date_range(part: pa.Table, table_name: str, zone: str) -> tuple[str, str]:
+    days = part["ex_date"] if table_name == "corporate_actions" else local_dates(part["ts"], zone)
+    bounds = pc.min_max(days)
+    return bounds["min"].as_py().isoformat(), bounds["max"].as_py().isoformat()

@@ -1,0 +1,152 @@
+"""`marketflow report`: the Evidence static site (reports/), built from the warehouse offline.
+
+The site reads two Evidence sources (sources.py): `warehouse`, the warehouse itself, and
+`backtests`, the one backtest implementation run for config.yaml's `backtest.report` rules.
+Pages query those sources only: every number comes from gold or silver (or the backtests),
+none is computed twice.
+
+Steps: npm ci (only when package-lock.json or the patches changed), sources (Evidence runs
+every `sources/<name>/*.sql` and keeps the results as Parquet), build (SvelteKit prerenders
+every page into `build/`). A `report.build_dir` elsewhere is replaced only once the build
+succeeded; the default, the project's own `build/`, is Evidence's to write.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.config import ConfigError, Project
+from pipelines.report.sources import write_backtests, write_warehouse_source
+
+INSTALL_STAMP = "node_modules/.marketflow-installed"
+LOCK = ".marketflow-report.lock"
+
+
+class ReportError(Exception):
+    """A step of the build failed; the message says which and shows npm's last lines."""
+
+
+@dataclass
+class ReportSummary:
+    site: Path
+    build: Path
+    steps: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    pages: int = 0
+    megabytes: float = 0.0
+    backtests: int = 0
+
+
+def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSummary:
+    """Install, write the sources, run Evidence's sources and build; return what was built."""
+    settings = project.settings.report
+    site = project.path(settings.site_dir).resolve()
+    target = project.path(settings.build_dir).resolve()
+    if not (site / "package.json").is_file():
+        raise ConfigError(f"report.site_dir: {site} holds no Evidence project (package.json)")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ReportError("npm not found: the report site is built with Node.js 18+ and npm")
+    summary = ReportSummary(site=site, build=target)
+    with open(site / LOCK, "w") as lock:
+        # One build at a time per Evidence project: they share sources/ and .evidence/.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build(project, site, target, npm, summary, log)
+    return summary
+
+
+def _build(
+    project: Project,
+    site: Path,
+    target: Path,
+    npm: str,
+    summary: ReportSummary,
+    log: Callable[[str], None],
+) -> None:
+    settings = project.settings.report
+    env = _npm_env(project)
+
+    def step(name: str, action: Callable[[], Any]) -> Any:
+        log(f"  {name} …")
+        began = time.perf_counter()
+        result = action()
+        summary.steps[name] = time.perf_counter() - began
+        log(f"  {name}: {summary.steps[name]:.1f} s")
+        return result
+
+    if _install_needed(site):
+        step("npm ci", lambda: _npm(npm, ["ci"], site, env, settings.timeout_seconds))
+        (site / INSTALL_STAMP).write_text(_install_key(site))
+    try:
+        source = step("warehouse source", lambda: write_warehouse_source(project, site))
+    except duckdb.IOException as exc:
+        raise ReportError(f"the warehouse is busy (a pipeline run holds it): {exc}") from None
+    env |= source.env
+    summary.backtests = step("backtests", lambda: write_backtests(project, site))
+    step(
+        "evidence sources",
+        lambda: _npm(npm, ["run", "sources"], site, env, settings.timeout_seconds),
+    )
+    step("evidence build", lambda: _npm(npm, ["run", "build"], site, env, settings.timeout_seconds))
+    built = site / "build"
+    if target != built:
+        staged = target.with_name(f".{target.name}.partial")
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(built, staged)
+        shutil.rmtree(target, ignore_errors=True)
+        staged.rename(target)
+    summary.pages = sum(1 for _ in target.rglob("index.html"))
+    summary.megabytes = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
+
+
+# ---------------------------------------------------------------- npm
+
+
+def _install_key(site: Path) -> str:
+    files = [site / "package-lock.json", *sorted((site / "patches").glob("*.patch"))]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.exists())).hexdigest()
+
+
+def _install_needed(site: Path) -> bool:
+    stamp = site / INSTALL_STAMP
+    return not stamp.is_file() or stamp.read_text() != _install_key(site)
+
+
+def _npm_env(project: Project) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", "--max-old-space-size=4096"),
+    }
+
+
+def _npm(npm: str, args: list[str], site: Path, env: dict[str, str], timeout: float) -> None:
+    command = " ".join(["npm", *args])
+    try:
+        done = subprocess.run(
+            [npm, *args, "--no-audit", "--no-fund"] if args[0] == "ci" else [npm, *args],
+            cwd=site,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ReportError(f"{command} (in {site}) took over {timeout:.0f} s") from None
+    if done.returncode != 0:
+        tail = _tail(done.stdout + done.stderr, 40)
+        raise ReportError(f"{command} (in {site}) exited {done.returncode}:\n{tail}")
+
+
+def _tail(text: str, lines: int) -> str:
+    kept: Iterable[str] = text.strip().splitlines()[-lines:]
+    return "\n".join(f"    {line}" for line in kept)

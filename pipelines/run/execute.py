@@ -1,0 +1,126 @@
+"""A command's whole life in the run layer: the work, its exit code, its row in the run log and
+its alert, whatever the outcome (a failure is logged, then raised for the command line to
+show). Neither the log nor the alert may change the command's own exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Console
+
+from pipelines.config import Project
+from pipelines.quality.checks import run_checks
+from pipelines.quality.results import CheckResult, failed
+from pipelines.run.options import RunOptions
+from pipelines.run.outcome import ExitCode, classify, describe
+from pipelines.run.pipeline import RunReport, run_pipeline
+from pipelines.run.runlog import RunRecord, send_alert, write_run
+from pipelines.run.summary import Summary, summarize
+from pipelines.warehouse.engines import Warehouse
+
+
+@dataclass
+class Logged:
+    """What happened to the run log and the alert, for the command line's stderr."""
+
+    log_error: str | None = None  # why the run log was not written
+    alert: str | None = None  # sent, or why not (None: nothing to send)
+
+
+def log_and_alert(project: Project, record: RunRecord) -> Logged:
+    logged = Logged()
+    try:
+        write_run(project, record)
+    except Exception as exc:  # the run's own outcome stands
+        logged.log_error = describe(exc)
+    logged.alert = send_alert(project, record)
+    return logged
+
+
+def _failure_code(exc: BaseException) -> int:
+    if isinstance(exc, SystemExit):
+        return int(exc.code) if isinstance(exc.code, int) else ExitCode.RUNTIME
+    return classify(exc)[0]
+
+
+class CommandFailed(Exception):
+    """A command that failed after its run log row was written: the failure, and what happened
+    to the log and the alert (the command line shows both)."""
+
+    def __init__(self, failure: Exception, logged: Logged) -> None:
+        super().__init__(str(failure))
+        self.failure, self.logged = failure, logged
+
+
+def _failed(project: Project, record: RunRecord, exc: BaseException) -> BaseException:
+    record.finish(_failure_code(exc), error=describe(exc))
+    logged = log_and_alert(project, record)
+    if isinstance(exc, Exception):
+        return CommandFailed(exc, logged)
+    return exc  # KeyboardInterrupt, SystemExit: logged, and on their way
+
+
+@dataclass
+class RunOutcome:
+    record: RunRecord
+    report: RunReport
+    summary: Summary
+    logged: Logged
+
+    @property
+    def exit_code(self) -> int:
+        return self.record.exit_code
+
+
+def execute_run(project: Project, options: RunOptions, title: str, console: Console) -> RunOutcome:
+    """`run`, `backfill` or `demo`: the pipeline and its summary (of the whole warehouse with
+    options.full_checks, as the demo asks), logged to ops.runs and alerted on."""
+    started = time.perf_counter()
+    record = RunRecord(command=title, arguments=sys.argv[1:])
+    console.print(
+        f"[bold]marketflow {title}[/bold]: warehouse {Warehouse.of(project).display}, "
+        f"raw store {project.raw_url}  (run {record.run_id})"
+    )
+    try:
+        report = run_pipeline(project, options, console)
+        record.rows = {
+            "landed_bars": report.landed_rows("bars"),
+            "landed_corporate_actions": report.landed_rows("corporate_actions"),
+            "bronze_bars": report.bronze.bars if report.bronze else 0,
+            "bronze_corporate_actions": report.bronze.corporate_actions if report.bronze else 0,
+        }
+        record.failed_tickers = [str(r) for r in report.failed_tickers]
+        record.add_checks(report.checks)
+        summary = summarize(
+            project, report, time.perf_counter() - started, whole=options.full_checks
+        )
+    except BaseException as exc:
+        raise _failed(project, record, exc) from exc
+    record.finish(report.exit_code)
+    return RunOutcome(record, report, summary, log_and_alert(project, record))
+
+
+@dataclass
+class CheckOutcome:
+    record: RunRecord
+    results: list[CheckResult]
+    logged: Logged
+
+    @property
+    def exit_code(self) -> int:
+        return self.record.exit_code
+
+
+def execute_check(project: Project, now: datetime) -> CheckOutcome:
+    """`check`: every check over the whole history, logged to ops.runs and alerted on."""
+    record = RunRecord(command="check", arguments=sys.argv[1:])
+    try:
+        results = run_checks(project, now)
+    except BaseException as exc:
+        raise _failed(project, record, exc) from exc
+    record.add_checks(results)
+    record.finish(ExitCode.DATA_QUALITY if failed(results) else ExitCode.OK)
+    return CheckOutcome(record, results, log_and_alert(project, record))

@@ -1,0 +1,100 @@
+"""The DuckDB warehouse: one file, SQLMesh's state in it too (the `local` gateway)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import dlt
+import duckdb
+
+# Soda's data-source plugins must load after its contracts module (a circular import otherwise).
+import soda_core.contracts  # noqa: F401
+from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl
+from soda_duckdb.common.data_sources.duckdb_data_source_connection import DuckDBDataSource
+
+from pipelines.warehouse import ops_tables
+from pipelines.warehouse.engines import EvidenceSource, Warehouse, WarehouseUnavailable
+from pipelines.warehouse.readers import DuckDBSnapshot, Reader
+from pipelines.warehouse.snapshot import copy_duckdb
+
+
+@dataclass(frozen=True)
+class DuckDBWarehouse(Warehouse):
+    """One DuckDB file; SQLMesh keeps its state in it too."""
+
+    path: Path = Path("data/warehouse.duckdb")
+    engine: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    needs_indexes: ClassVar[bool] = False
+    paramstyle: ClassVar[str] = "?"
+
+    @classmethod
+    def from_gateway(cls, name: str, gateway: Any) -> DuckDBWarehouse:
+        return cls(name, Path(gateway.connection.database))
+
+    @property
+    def display(self) -> str:
+        return f"duckdb:{self.path}"
+
+    @property
+    def catalog(self) -> str:
+        return self.path.stem  # DuckDB names the catalog after the file
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(self.path)) as con:
+            con.execute("SET TimeZone = 'UTC'")  # not the machine's zone
+            yield con
+
+    def _cursor(self, connection: Any) -> Any:
+        return connection  # a DuckDB cursor would be a new connection, without the SET
+
+    def dlt_destination(self) -> Any:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(self.path))
+
+    def soda_data_source(self, name: str) -> Any:
+        # The process's own configuration (not read_only), so it can share the file with a
+        # connection SQLMesh or dlt still holds; Soda closes it when done.
+        connection = duckdb.connect(str(self.path))
+        connection.execute("SET TimeZone = 'UTC'")
+        model = DuckDBDataSource(name=name, connection={"duckdb_connection": connection})
+        return DuckDBDataSourceImpl(data_source_model=model)
+
+    def evidence_source(self, name: str, folder: Path, scratch: Path) -> EvidenceSource:
+        """A consistent copy of the file, checkpointed (no WAL beside it) and holding the ops
+        tables, moved into the source folder whole: the pipeline's own file stays free."""
+        scratch.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = copy_duckdb(self.path, scratch / "copy")
+        with duckdb.connect(str(copy)) as con:
+            # The pages read the ops tables, which exist from a project's first logged run
+            # on: a warehouse without them still gets a site (with empty tables).
+            ops_tables.create_tables(con)
+            con.execute("CHECKPOINT")
+        final = folder / self.path.name
+        os.replace(copy, final)
+        for stale in folder.glob("*.duckdb*"):
+            if stale != final:
+                stale.unlink()
+        return EvidenceSource({"name": name, "type": "duckdb", "options": {"filename": final.name}})
+
+    def reader(self, snapshot_dir: Path) -> Reader:
+        return DuckDBSnapshot(self.path, snapshot_dir)
+
+    def preflight(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            duckdb.connect(str(self.path)).close()
+        except duckdb.IOException as exc:
+            raise WarehouseUnavailable(
+                f"DuckDB warehouse {self.path} cannot be opened for writing: {exc}. Another "
+                "process (a run, `marketflow serve`, a notebook) may hold it; DuckDB allows one "
+                "writer."
+            ) from None

@@ -1,0 +1,206 @@
+"""The read queries that more than one caller needs (the API, the backtests, the report, the run's
+summary and its row counts). Each takes a Reader: the API's read-only one, or the Warehouse.
+Values are always bound parameters; only names from the lists below go into the SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pipelines.warehouse.readers import Reader
+
+# gold.daily_features' own keys; every other column of it is a feature a client may ask for.
+FEATURE_KEYS = ("ticker", "session_date")
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+# ---------------------------------------------------------------- the universe
+
+
+def tickers(db: Reader) -> list[dict[str, Any]]:
+    return db.rows(
+        "SELECT ticker, name, sector, industry, first_session, last_session "
+        "FROM silver.tickers ORDER BY ticker"
+    )
+
+
+def known_tickers(db: Reader, wanted: Sequence[str]) -> set[str]:
+    """Which of `wanted` are tickers of the universe."""
+    found = db.rows(f"SELECT ticker FROM silver.tickers WHERE ticker IN ({_marks(wanted)})", wanted)
+    return {row["ticker"] for row in found}
+
+
+# ---------------------------------------------------------------- bars and features
+
+
+def latest_prices(db: Reader, chosen: Sequence[str] | None) -> list[dict[str, Any]]:
+    sql = "SELECT ticker, session_date, close, adj_close, return_1d, volume FROM gold.latest_prices"
+    if chosen is None:
+        return db.rows(sql + " ORDER BY ticker")
+    return db.rows(f"{sql} WHERE ticker IN ({_marks(chosen)}) ORDER BY ticker", chosen)
+
+
+def daily_bars(
+    db: Reader, ticker: str, first: date, last: date, after: date, limit: int
+) -> list[dict[str, Any]]:
+    """Daily bars of [first, last] after the session `after`, as traded, with the factor that
+    adjusts them (silver.bars_daily's adj_factor)."""
+    return db.rows(
+        "SELECT ticker, session_date, NULL AS ts, open, high, low, close, volume, adj_factor "
+        "FROM silver.bars_daily "
+        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
+        "ORDER BY session_date LIMIT ?",
+        [ticker, first, last, after, limit],
+    )
+
+
+def minute_bars(
+    db: Reader, ticker: str, first: datetime, last: datetime, after: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """1-minute bars of [first, last] after `after`, each with its session's factor."""
+    return db.rows(
+        "SELECT m.ticker, m.session_date, m.ts, m.open, m.high, m.low, m.close, m.volume, "
+        "COALESCE(d.adj_factor, 1.0) AS adj_factor "
+        "FROM silver.bars_1m AS m LEFT JOIN silver.bars_daily AS d "
+        "ON d.ticker = m.ticker AND d.session_date = m.session_date "
+        "WHERE m.ticker = ? AND m.ts >= ? AND m.ts <= ? AND m.ts > ? ORDER BY m.ts LIMIT ?",
+        [ticker, first, last, after, limit],
+    )
+
+
+def feature_fields(db: Reader) -> tuple[str, ...]:
+    """The columns of gold.daily_features (in the model's order) but its keys: a new indicator
+    in the model is a new field of the API, with nothing to list by hand."""
+    found = db.rows(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'gold' "
+        "AND table_name = 'daily_features' ORDER BY ordinal_position"
+    )
+    return tuple(r["column_name"] for r in found if r["column_name"] not in FEATURE_KEYS)
+
+
+def features(
+    db: Reader,
+    ticker: str,
+    fields: Sequence[str],
+    first: date,
+    last: date,
+    after: date,
+    limit: int,
+) -> list[dict[str, Any]]:
+    unknown = set(fields) - set(feature_fields(db))
+    if unknown:
+        raise ValueError(f"not a feature: {sorted(unknown)}")  # never user text in the SQL
+    columns = ", ".join(f'"{name}"' for name in fields)
+    return db.rows(
+        f"SELECT session_date, {columns} FROM gold.daily_features "
+        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
+        "ORDER BY session_date LIMIT ?",
+        [ticker, first, last, after, limit],
+    )
+
+
+def signals(
+    db: Reader, since: date, chosen: Sequence[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Moving-average crosses on or after `since`, the newest first."""
+    where, params = "session_date >= ?", [since]
+    if chosen:
+        where += f" AND ticker IN ({_marks(chosen)})"
+        params += list(chosen)
+    return db.rows(
+        "SELECT ticker, session_date, signal, fast, slow, fast_window, slow_window "
+        f"FROM gold.ma_crossovers WHERE {where} ORDER BY session_date DESC, ticker LIMIT ?",
+        [*params, limit],
+    )
+
+
+def adjusted_bars(
+    db: Reader, ticker: str | None, start: date | None, end: date | None
+) -> list[dict[str, Any]]:
+    """Adjusted opens and closes (silver.bars_daily) of one ticker, or with ticker None of
+    every ticker (with a leading ticker column), in session order: what backtests run on."""
+    window = [start or date(1, 1, 1), end or date(9999, 12, 31)]
+    if ticker is None:
+        return db.rows(
+            "SELECT ticker, session_date, adj_open, adj_close FROM silver.bars_daily "
+            "WHERE session_date >= ? AND session_date <= ? ORDER BY ticker, session_date",
+            window,
+        )
+    return db.rows(
+        "SELECT session_date, adj_open, adj_close FROM silver.bars_daily "
+        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? ORDER BY session_date",
+        [ticker, *window],
+    )
+
+
+# ---------------------------------------------------------------- health and summaries
+
+# The latest session (or minute) of the tables /health reports, and the interval each holds.
+LATEST = {
+    "silver.bars_daily": ("1d", "SELECT MAX(session_date) AS latest FROM silver.bars_daily"),
+    "silver.bars_1m": ("1m", "SELECT MAX(ts) AS latest FROM silver.bars_1m"),
+    "gold.daily_features": ("1d", "SELECT MAX(session_date) AS latest FROM gold.daily_features"),
+}
+
+
+def latest(db: Reader, table: str) -> Any:
+    return db.rows(LATEST[table][1])[0]["latest"]
+
+
+def last_run(db: Reader) -> dict[str, Any] | None:
+    """The newest pipeline run (not a `check`) of ops.runs; None before the first one."""
+    try:
+        found = db.rows(
+            "SELECT run_id, command, status, started_at, ended_at, exit_code FROM ops.runs "
+            "WHERE command <> 'check' ORDER BY started_at DESC LIMIT 1"
+        )
+    except Exception:  # no run logged yet (the table appears with the first one)
+        return None
+    return found[0] if found else None
+
+
+def table_exists(db: Reader, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        db.rows(
+            "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            [schema, name],
+        )
+    )
+
+
+def row_count(db: Reader, table: str) -> int | None:
+    """Rows in the table, None when it does not exist."""
+    if not table_exists(db, table):
+        return None
+    return int(db.rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+
+
+def has_rows(db: Reader, table: str) -> int | None:
+    """1 if the table has a row, 0 if empty, None if missing: one row read."""
+    if not table_exists(db, table):
+        return None
+    return len(db.rows(f"SELECT 1 AS x FROM {table} LIMIT 1"))
+
+
+def has_daily_bars(db: Reader) -> bool:
+    return table_exists(db, "bronze.bars") and bool(
+        db.rows("SELECT 1 AS x FROM bronze.bars WHERE interval = '1d' LIMIT 1")
+    )
+
+
+def daily_coverage(db: Reader, since: date | None) -> list[tuple[str, int, date, date]]:
+    """(ticker, bars, first session, last session) of the good daily bars, from `since` on."""
+    where, params = ("WHERE session_date >= ?", [since]) if since else ("", [])
+    found = db.rows(
+        "SELECT ticker, COUNT(*) AS n, MIN(session_date) AS first, MAX(session_date) AS last "
+        f"FROM silver.bars_daily_continuous {where} GROUP BY ticker ORDER BY ticker",
+        params,
+    )
+    return [(r["ticker"], int(r["n"]), r["first"], r["last"]) for r in found]

@@ -1,0 +1,19 @@
+"""SQLMesh's context on the project's gateway: how the transform and the row counts reach the
+warehouse through SQLMesh (which brings its own connections, from config.yaml's gateway)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmesh import Context
+from sqlmesh.core.console import NoopConsole, set_console
+
+from pipelines.config import Project
+from pipelines.warehouse import postgres_copy
+
+
+def sqlmesh_context(project: Project, console: Any | None = None) -> Context:
+    """A SQLMesh context on the project's gateway; silent unless given a console."""
+    postgres_copy.install()
+    set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
+    return Context(paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway)

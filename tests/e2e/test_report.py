@@ -1,0 +1,166 @@
+"""The Evidence report site: `marketflow report` on the demo warehouse, served on 127.0.0.1 and
+driven through every page by headless Chromium (Debian's, through playwright-core:
+reports/scripts/browse.mjs). Screenshots go to test-artifacts/report/."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pipelines.analytics import backtest as bt
+from pipelines.config import load_project
+from tests.conftest import AS_OF, REPO, make_project
+
+PAGES = ["/", "/tickers/AAPL/", "/returns/", "/crossovers/", "/data-quality/", "/intraday/",
+         "/backtests/"]  # fmt: skip
+ARTIFACTS = REPO / "test-artifacts" / "report"
+CHROMIUM = shutil.which("chromium")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="make test installs Debian's chromium"),
+    # One worker builds the site for all of them (make test: --dist loadgroup).
+    pytest.mark.xdist_group("report"),
+]
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def offline_prefix() -> list[str]:
+    """`unshare -n`: run the build in a namespace with no network at all, where allowed."""
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return ["unshare", "-n"] if probe.returncode == 0 else []
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    build_dir = root / "site"
+    project = make_project(root, {"report": {"build_dir": str(build_dir)}})
+    project.cli("demo", "--as-of", AS_OF)
+    prefix = offline_prefix()
+    dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = subprocess.run(
+        [*prefix, str(REPO / ".venv/bin/marketflow"), "--config", str(project.config), "report"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **project.env, **dead_proxy},
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pages" in result.stdout and (build_dir / "index.html").is_file()
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(build_dir))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    browsed = subprocess.run(
+        ["node", "scripts/browse.mjs", base, str(ARTIFACTS), *PAGES],
+        cwd=REPO / "reports",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CHROMIUM": CHROMIUM or ""},
+        timeout=600,
+    )
+    server.shutdown()
+    assert browsed.returncode == 0, browsed.stderr
+    pages = {p["path"]: p for p in json.loads(browsed.stdout)["pages"]}
+    return project, build_dir, base, pages, result.stdout + ("\noffline" if prefix else "")
+
+
+def test_every_page_renders_locally_without_errors(site) -> None:
+    _, build_dir, base, pages, _ = site
+    assert list(pages) == PAGES
+    for path, page in pages.items():
+        assert page["consoleErrors"] == [] and page["pageErrors"] == [], path
+        assert page["outside"] == [], path  # every request went to 127.0.0.1
+        for failure in page["failedRequests"]:
+            # Evidence cancels a prerendered answer's download once the page has it; a
+            # cancelled request is for a file that is there. Anything else is a failure.
+            url, reason = failure.rsplit(": ", 1)
+            assert reason == "net::ERR_ABORTED", failure
+            assert (build_dir / url.removeprefix(base + "/").split("?")[0]).is_file(), failure
+        assert Path(page["screenshot"]).stat().st_size > 20_000, path
+
+
+def test_home_shows_the_warehouse_latest_close_and_last_run(site) -> None:
+    project, _, _, pages, _ = site
+    close = project.scalar("SELECT close FROM gold.latest_prices WHERE ticker = 'AAPL'")
+    session = project.scalar("SELECT MAX(session_date) FROM gold.latest_prices")
+    text = pages["/"]["text"]
+    assert f"{close:,.2f}" in text and str(session.date()) in text
+    last_run = project.query("SELECT command, status FROM ops.runs ORDER BY started_at DESC")
+    assert last_run.iloc[0].tolist() == ["demo", "ok"] and "demo" in text
+
+
+def test_ticker_page_draws_its_charts_and_the_window_requeries(site) -> None:
+    project, _, _, pages, _ = site
+    page = pages["/tickers/AAPL/"]
+    assert page["drawnCanvases"] >= 4  # candles + volume, RSI, MACD, Bollinger
+    last = project.scalar("SELECT MAX(session_date) FROM gold.daily_features WHERE ticker='AAPL'")
+    assert page["windowBefore"].startswith("252 sessions,"), page["windowBefore"]
+    assert page["windowAfter"] != page["windowBefore"]
+    assert page["windowAfter"].startswith("63 sessions,") and page["windowAfter"].endswith(
+        str(last.date())
+    )
+
+
+def test_backtest_page_shows_the_metrics_of_the_shared_implementation(site) -> None:
+    project, _, _, pages, _ = site
+    text = pages["/backtests/"]["text"]
+    # The page opens on the first ticker and rule: AAPL, "20-session momentum".
+    params = bt.Params.from_settings(project_settings(project).backtest, lookback=20,
+                                     strategy="momentum")  # fmt: skip
+    bars = project.query(
+        "SELECT session_date, adj_open, adj_close FROM silver.bars_daily WHERE ticker = 'AAPL' "
+        "ORDER BY session_date"
+    )
+    metrics = bt.run(bars, params).metrics
+    assert params.describe() in text
+    assert f"{metrics['total_return']:,.1%}" in text
+    assert f"{metrics['buy_and_hold_return']:,.1%}" in text
+    assert f"{metrics['trades']}" in text
+    assert pages["/backtests/"]["drawnCanvases"] >= 2  # price with signals, equity
+
+
+def test_quality_intraday_returns_and_crossovers_show_real_rows(site) -> None:
+    project, _, _, pages, _ = site
+    passed = project.scalar(
+        "SELECT COUNT(*) FROM ops.check_results WHERE status = 'pass' AND run_id = "
+        "(SELECT run_id FROM ops.runs ORDER BY started_at DESC LIMIT 1)"
+    )
+    quality = pages["/data-quality/"]["text"]
+    assert re.search(rf"Passed\s+{passed}\s", quality), quality[:400]
+    assert "no unexplained price steps" in quality
+    assert "No bar is quarantined" in quality  # the demo's silver.quarantine is empty
+    vwap = project.scalar(
+        "SELECT vwap FROM gold.intraday_sessions WHERE ticker = 'AAPL' ORDER BY session_date DESC"
+    )
+    assert f"{vwap:,.2f}" in pages["/intraday/"]["text"]
+    assert pages["/intraday/"]["drawnCanvases"] >= 2
+    assert pages["/returns/"]["drawnCanvases"] >= 2
+    # gold's return statistics, not a second computation in the page.
+    stats = project.query("SELECT volatility, cumulative_return FROM gold.return_stats "
+                          "WHERE ticker = 'AAPL'").iloc[0]  # fmt: skip
+    returns = pages["/returns/"]["text"]
+    assert f"{stats['volatility']:.1%}" in returns, returns[:600]
+    assert f"{stats['cumulative_return']:,.0%}" in returns
+    latest_cross = project.scalar("SELECT MAX(session_date) FROM gold.ma_crossovers")
+    assert str(latest_cross.date()) in pages["/crossovers/"]["text"]
+    assert pages["/crossovers/"]["drawnCanvases"] >= 2
+
+
+def project_settings(project):
+    return load_project(project.config).settings
