@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import synthetic  # noqa: E402
+from dev import services  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
@@ -111,22 +111,8 @@ def configure(root: Path, tickers: int) -> None:
 
 
 def postgres_env() -> dict[str, str]:
-    import psycopg
-
-    from dev import services
-
     env = services.up(log=lambda _: None, write_env=False)
-    dsn = services.superuser_dsn(services.Credentials.load_or_create(services.SERVICES))
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for database in (name, f"{name}_state"):
-            conn.execute(f"CREATE DATABASE {database} OWNER {services.APP_USER}")
-    return env | {
-        "MARKETFLOW_GATEWAY": "postgres",
-        "MARKETFLOW_PG_DATABASE": name,
-        "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
-        "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
-    }
+    return env | services.project_databases("bench")[1]
 
 
 def floor(backend: str, drop: Path, tickers: int, env: dict[str, str]) -> Measure:

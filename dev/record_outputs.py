@@ -31,7 +31,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # dev.services when run as a script
+
+from dev import services  # noqa: E402
+
 PROJECT_FILES = ("models", "macros", "audits", "checks", "external_models.yaml", ".dlt")
 AS_OF = "2026-11-20"
 TICKERS = ("AAPL", "FB", "GOOG", "IBM", "MSFT")
@@ -73,28 +75,10 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def services_env() -> tuple[dict[str, str], str]:
-    """PostgreSQL and SeaweedFS up, a fresh database pair; (environment, superuser DSN)."""
-    try:
-        from dev import services
-    except ImportError:  # before the development services moved out of the package
-        from pipelines import services  # type: ignore[no-redef]
-    import psycopg
-
+def services_env() -> dict[str, str]:
+    """PostgreSQL and SeaweedFS up, and a fresh database pair: the environment to use them."""
     env = services.up(log=lambda _: None, write_env=False)
-    dsn = services.superuser_dsn(services.Credentials.load_or_create(services.SERVICES))
-    name = f"rec_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for database in (name, f"{name}_state"):
-            conn.execute(f"CREATE DATABASE {database} OWNER {services.APP_USER}")
-    admin = dsn.rsplit("/", 1)[0] + f"/{name}"
-    services.grant_reader(admin, services.APP_USER, services.READER_USER)
-    return env | {
-        "MARKETFLOW_GATEWAY": "postgres",
-        "MARKETFLOW_PG_DATABASE": name,
-        "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
-        "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
-    }, dsn
+    return env | services.project_databases("rec")[1]
 
 
 def query(backend: str, project: Path, env: dict[str, str], sql: str) -> pd.DataFrame:
@@ -259,7 +243,7 @@ def record(out: Path, backend: str) -> None:
     project = make_project(scratch / "project")
     env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
     if backend == "postgres":
-        env, _ = services_env()
+        env = services_env()
     started = time.perf_counter()
     demo = marketflow(project, env, "demo", "--as-of", AS_OF)
     print(f"  {backend}: demo exited {demo.returncode} in {time.perf_counter() - started:.0f} s")

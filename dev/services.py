@@ -27,6 +27,9 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psycopg
+import s3fs
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ROOT / "data" / "services"
 
@@ -197,8 +200,6 @@ def postgres_up(creds: Credentials, log=print) -> None:
 def provision_postgres(admin_dsn: str, app_password: str, reader_password: str) -> None:
     """Roles and databases MarketFlow needs; idempotent. The reader role may SELECT from
     silver, gold and ops (the run log) and do nothing else: the API and the report site use it."""
-    import psycopg
-
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         for role, password in ((APP_USER, app_password), (READER_USER, reader_password)):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -214,8 +215,6 @@ def provision_postgres(admin_dsn: str, app_password: str, reader_password: str) 
 
 def grant_reader(dsn: str, owner: str, reader: str) -> None:
     """Let `reader` read silver, gold and ops in the database at `dsn`, now and in future."""
-    import psycopg
-
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         for schema in ("silver", "gold", "ops"):
@@ -307,8 +306,6 @@ def s3_up(creds: Credentials, log=print) -> None:
 
 
 def _ensure_buckets(creds: Credentials) -> None:
-    import s3fs
-
     fs = s3fs.S3FileSystem(
         key=creds.s3_access_key,
         secret=creds.s3_secret_key,
@@ -378,6 +375,34 @@ def up(log=print, write_env: bool = True) -> dict[str, str]:
 def down(log=print) -> None:
     s3_down(log)
     postgres_down(log)
+
+
+def project_databases(prefix: str) -> tuple[list[str], dict[str, str]]:
+    """A fresh warehouse database and SQLMesh state database on the running services, owned by
+    MarketFlow's role, with the reader granted: their names, and the environment a project needs
+    to use them (its own S3 prefix included). For the tests, the benchmarks and the recorder."""
+    creds = Credentials.load_or_create(SERVICES)
+    admin = superuser_dsn(creds)
+    name = f"{prefix}_{secrets.token_hex(5)}"
+    names = [name, f"{name}_state"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for database in names:
+            conn.execute(f"CREATE DATABASE {database} OWNER {APP_USER}")
+    grant_reader(admin.rsplit("/", 1)[0] + f"/{name}", APP_USER, READER_USER)
+    return names, environment(creds) | {
+        "MARKETFLOW_GATEWAY": "postgres",
+        "MARKETFLOW_PG_DATABASE": name,
+        "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
+        "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
+    }
+
+
+def drop_databases(names: list[str]) -> None:
+    with psycopg.connect(
+        superuser_dsn(Credentials.load_or_create(SERVICES)), autocommit=True
+    ) as conn:
+        for database in names:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def running() -> bool:

@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,28 +249,16 @@ class ProjectFactory:
         if backend == "duckdb":
             return make_project(root, overrides, variables)
         services = self.services
-        name = f"mf_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(services.superuser_dsn, autocommit=True) as conn:
-            for database in (name, f"{name}_state"):
-                conn.execute(f"CREATE DATABASE {database} OWNER {svc.APP_USER}")
-                self.databases.append(database)
-        admin_dsn = services.superuser_dsn.rsplit("/", 1)[0] + f"/{name}"
-        svc.grant_reader(admin_dsn, svc.APP_USER, svc.READER_USER)
-        env = services.env | {
-            "MARKETFLOW_GATEWAY": "postgres",
-            "MARKETFLOW_PG_DATABASE": name,
-            "MARKETFLOW_PG_STATE_DATABASE": f"{name}_state",
-            "MARKETFLOW_RAW_URL": f"s3://marketflow-test/{name}/raw",
-        }
+        names, overrides_env = svc.project_databases("mf")
+        self.databases += names
+        env = services.env | overrides_env
         return Project(root, write_config(root, overrides, variables), "postgres", env)
 
     def close(self) -> None:
         if self._services is None:
             return
         try:
-            with psycopg.connect(self._services.superuser_dsn, autocommit=True) as conn:
-                for database in self.databases:
-                    conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            svc.drop_databases(self.databases)
         finally:
             if self._started:
                 svc.down(log=lambda _: None)

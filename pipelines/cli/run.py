@@ -13,7 +13,7 @@ from pipelines.cli.common import (
     project,
 )
 from pipelines.cli.printing import print_run
-from pipelines.config.params import parse_interval, parse_tickers
+from pipelines.config.params import parse_date, parse_interval, parse_tickers
 from pipelines.run.execute import execute_run
 from pipelines.run.options import RunOptions, run_moment, session_day
 
@@ -26,20 +26,32 @@ def run(
     as_of: AsOfOpt = None,
 ) -> None:
     """Incremental refresh: ingest -> raw -> bronze -> silver/gold -> checks."""
+    guarded(lambda: pipeline_run("run", interval, tickers, provider, gateway, as_of))
 
-    def body() -> int:
-        loaded = project(gateway)
-        moment = run_moment(loaded, as_of)
-        chosen = parse_interval("interval", interval)
-        options = RunOptions(
-            intervals=[chosen] if chosen else None,
-            tickers=parse_tickers("tickers", tickers),
-            provider=provider,
-            as_of=session_day(loaded, moment),
-            now=moment,
-        )
-        outcome = execute_run(loaded, options, "run", console)
-        print_run(outcome)
-        return outcome.exit_code
 
-    guarded(body)
+def pipeline_run(
+    title: str,
+    interval: str | None,
+    tickers: str | None,
+    provider: str | None,
+    gateway: str | None,
+    as_of: str | None,
+    start: str | None = None,
+    end: str | None = None,
+) -> int:
+    """`run`, or with a window `backfill`: the options as typed, the run, its report."""
+    loaded = project(gateway)
+    moment = run_moment(loaded, as_of)
+    chosen = parse_interval("interval", interval)
+    options = RunOptions(
+        intervals=[chosen] if chosen else None,
+        tickers=parse_tickers("tickers", tickers),
+        provider=provider,
+        start=parse_date("start", start),
+        end=parse_date("end", end),
+        as_of=session_day(loaded, moment),
+        now=moment,
+    )
+    outcome = execute_run(loaded, options, title, console)
+    print_run(outcome)
+    return outcome.exit_code

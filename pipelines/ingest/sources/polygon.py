@@ -24,7 +24,12 @@ from pipelines.config import ConfigError, Project
 from pipelines.config.providers import PolygonProvider
 from pipelines.config.secrets import lookup
 from pipelines.ingest.sources.normalize import daily_ts, local_dates
-from pipelines.ingest.sources.schema import Rejection, SourceRequest, make_actions, make_bars
+from pipelines.ingest.sources.schema import (
+    Rejection,
+    SourceRequest,
+    actions_from_rows,
+    make_bars,
+)
 from pipelines.ingest.sources.web import (
     FetchedOnce,
     Pacer,
@@ -192,12 +197,9 @@ def actions_table(
                 per_day[key] = per_day.get(key, 0.0) + d[1]
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise PolygonError(f"corporate actions of {ticker}: malformed entry ({exc!r})") from None
-    ordered = sorted((day, action, value) for (day, action), value in per_day.items())
-    return make_actions(
+    return actions_from_rows(
+        [(day, action, value) for (day, action), value in per_day.items()],
         ticker=ticker,
-        ex_date=pa.array([r[0] for r in ordered], pa.date32()),
-        action=pa.array([r[1] for r in ordered], pa.string()),
-        value=pa.array([r[2] for r in ordered], pa.float64()),
         price_basis=PRICE_BASIS,
         source=source_name,
         fetched_at=fetched_at,

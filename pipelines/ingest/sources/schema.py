@@ -5,7 +5,7 @@ the SourceRequest a run hands a provider.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -160,4 +160,25 @@ def make_actions(
     return pa.table(
         {f.name: _column(values[f.name], n, f.type) for f in ACTION_SCHEMA},
         schema=ACTION_SCHEMA,
+    )
+
+
+def actions_from_rows(
+    rows: Sequence[tuple[date, str, float]],
+    *,
+    ticker: str,
+    price_basis: str,
+    source: str,
+    fetched_at: datetime,
+) -> pa.Table:
+    """An ACTION_SCHEMA table from (ex-date, action, value) rows, in date order."""
+    ordered = sorted(rows)
+    return make_actions(
+        ticker=ticker,
+        ex_date=pa.array([r[0] for r in ordered], pa.date32()),
+        action=pa.array([r[1] for r in ordered], pa.string()),
+        value=pa.array([r[2] for r in ordered], pa.float64()),
+        price_basis=price_basis,
+        source=source,
+        fetched_at=fetched_at,
     )

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.ingest.sources.normalize import daily_ts
-from pipelines.ingest.sources.schema import BAR_SCHEMA, make_actions, make_bars
+from pipelines.ingest.sources.schema import BAR_SCHEMA, actions_from_rows, make_bars
 from pipelines.ingest.sources.yahoo.settings import PRICE_BASIS
 
 
@@ -76,12 +76,9 @@ def actions_table(
             for day, value in zip(days, values, strict=True):
                 if value and value > 0:
                     rows.append((day, action, float(value)))
-    rows = sorted(set(rows))
-    return make_actions(
+    return actions_from_rows(
+        sorted(set(rows)),
         ticker=ticker,
-        ex_date=pa.array([r[0] for r in rows], pa.date32()),
-        action=pa.array([r[1] for r in rows], pa.string()),
-        value=pa.array([r[2] for r in rows], pa.float64()),
         price_basis=PRICE_BASIS,
         source=source_name,
         fetched_at=fetched_at,
