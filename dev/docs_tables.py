@@ -15,12 +15,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.analytics.bar_rules import NUMBERED, REASONS  # noqa: E402
+from pipelines.analytics.bar_rules import ACTION_REASONS, NUMBERED, REASONS  # noqa: E402
 from pipelines.config import load_project  # noqa: E402
 from pipelines.quality.checks import LAYERS, model_name  # noqa: E402
 from pipelines.warehouse.sqlmesh import sqlmesh_context  # noqa: E402
 
 TARGET = REPO / "docs" / "tables.md"
+ACTION_WHEN = {
+    "dividend_above_close": "a cash dividend >= the close of the session before its ex-date",
+    "non_positive_split": "a split of <= 0 new shares per old share",
+}
 PROJECT_FILES = ("models", "macros", "audits", "external_models.yaml", "config.yaml")
 
 HEADER = """# Tables and columns
@@ -81,7 +85,8 @@ def render(context: Any) -> str:
     ]
     for r in REASONS:
         text = f"{r.text} <n> of <m>" if r.key in NUMBERED else r.text
-        when = r.rule.replace("{missing_", "missing ").replace("{", "").replace("}", "")
+        when = r.rule.replace("{missing_", "missing ").replace("{infinite_", "infinite ")
+        when = when.replace("{", "").replace("}", "")
         when = (
             when
             or {
@@ -95,6 +100,16 @@ def render(context: Any) -> str:
             }[r.key]
         )
         out.append(f"| `{text}` | {r.fault} | {when} |")
+    out += [
+        "",
+        "A corporate action that cannot be applied adjusts nothing, and "
+        "`silver.adjustment_events.rejected` says why (checked by "
+        "checks/silver/corporate_actions.yml):",
+        "",
+        "| rejected | when |",
+        "|---|---|",
+        *(f"| `{text}` | {ACTION_WHEN[key]} |" for key, text, _, _ in ACTION_REASONS),
+    ]
     out += [
         "",
         "## Intermediate models",

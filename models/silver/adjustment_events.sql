@@ -65,25 +65,38 @@ WITH calendar AS (
     ON p.ticker = n.ticker AND p.session_date = n.prev_date
   LEFT JOIN nearby_bars AS x
     ON x.ticker = n.ticker AND x.session_date = n.ex_bar_date
-), per_date AS (
-  -- A split and a dividend on the same day combine; a dividend before the ticker's first bar
-  -- moves no bar relative to another, so it counts as 1.
+), multipliers AS (
   SELECT
     ticker,
     ex_date,
-    EXP(SUM(LN(COALESCE(
-      CASE
-        WHEN action = 'split' THEN 1.0 / value
-        ELSE @dividend_multiplier(value, prev_close, ex_close)
-      END,
-      1.0
-    )))) AS multiplier
+    action,
+    CASE
+      WHEN action = 'split' THEN 1.0 / value
+      ELSE @dividend_multiplier(value, prev_close, ex_close)
+    END AS m
   FROM closes
+), per_date AS (
+  -- A split and a dividend on the same day combine; a dividend before the ticker's first bar
+  -- moves no bar relative to another, so it counts as 1. An impossible action (a dividend at or
+  -- above the previous close, a split ratio <= 0) would multiply prices by <= 0: it counts as 1
+  -- too, and says why, rather than failing the whole transform on LN of a negative.
+  SELECT
+    ticker,
+    ex_date,
+    EXP(SUM(LN(CASE WHEN m > 0 THEN m ELSE 1.0 END))) AS multiplier,
+    MAX(
+      CASE
+        WHEN m <= 0 AND action = 'split' THEN @quarantine_reason(non_positive_split)
+        WHEN m <= 0 THEN @quarantine_reason(dividend_above_close)
+      END
+    ) AS rejected
+  FROM multipliers
   GROUP BY ticker, ex_date
 )
 SELECT
   ticker, -- Ticker symbol
   ex_date, -- Ex-date of the actions
-  multiplier -- What the actions of this ex-date multiply every earlier price by
+  multiplier, -- What the actions of this ex-date multiply every earlier price by
+  rejected -- Why an action of this date adjusts nothing (NULL when every one is applied)
 FROM per_date
 ORDER BY ex_date, ticker

@@ -21,17 +21,20 @@ FAULTS = ("prices", "calendar", "duplicates")
 # by value, and plain values are what it can copy. key: how a model names the reason
 # (@quarantine_reason(<key>)); text: silver.quarantine.reason; fault: the quarantine check that
 # counts it (checks/silver/quarantine.yml); rule (price rules only): when it applies, over
-# {o} {h} {lo} {c} {v} and {missing_o} ... {missing_v}. In order: the first price rule a bar
-# breaks is its reason.
+# {o} {h} {lo} {c} {v}, {missing_o} ... {missing_v} and {infinite_o} ... {infinite_v}. In order:
+# the first price rule a bar breaks is its reason.
 PRICE_RULES = (
     ("missing_price", "missing price", "prices",
      "{missing_o} OR {missing_h} OR {missing_lo} OR {missing_c}"),
+    ("non_finite_price", "non-finite price", "prices",
+     "{infinite_o} OR {infinite_h} OR {infinite_lo} OR {infinite_c}"),
     ("non_positive_price", "non-positive price", "prices",
      "{o} <= 0 OR {h} <= 0 OR {lo} <= 0 OR {c} <= 0"),
     ("high_below_low", "high below low", "prices", "{h} < {lo}"),
     ("open_outside_range", "open outside low-high", "prices", "{o} < {lo} OR {o} > {h}"),
     ("close_outside_range", "close outside low-high", "prices", "{c} < {lo} OR {c} > {h}"),
-    ("bad_volume", "negative or missing volume", "prices", "{missing_v} OR {v} < 0"),
+    ("bad_volume", "negative or missing volume", "prices",
+     "{missing_v} OR {infinite_v} OR {v} < 0"),
 )  # fmt: skip
 OTHER_REASONS = (
     ("not_a_session", "not a session", "calendar", ""),
@@ -41,6 +44,12 @@ OTHER_REASONS = (
     ("conflicting_duplicate", "conflicting duplicate", "duplicates", ""),
 )
 NUMBERED = {"conflicting_duplicate"}  # text + ' <n> of <m>'
+# Corporate actions silver.adjustment_events refuses to apply (its `rejected` column), checked
+# by checks/silver/corporate_actions.yml.
+ACTION_REASONS = (
+    ("dividend_above_close", "dividend at or above the previous close", "actions", ""),
+    ("non_positive_split", "non-positive split ratio", "actions", ""),
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ def reason(key: str) -> Reason:
 
 def reason_text(key: str) -> str:
     """silver.quarantine.reason of a reason's key (what @quarantine_reason writes)."""
-    for row in (*PRICE_RULES, *OTHER_REASONS):
+    for row in (*PRICE_RULES, *OTHER_REASONS, *ACTION_REASONS):
         if row[0] == key:
             return row[1]
     raise ValueError(f"no quarantine reason {key!r}")
@@ -74,10 +83,17 @@ def missing(column: str) -> str:
     return f"({column} IS NULL OR {column} = CAST('NaN' AS DOUBLE))"
 
 
+def infinite(column: str) -> str:
+    """+inf or -inf: a value every comparison lets through, and LN cannot take."""
+    return f"(ABS({column}) = CAST('Infinity' AS DOUBLE))"
+
+
 def price_problem_sql(o: str, h: str, lo: str, c: str, v: str) -> str:
     """A CASE that names the first price rule the bar breaks, NULL when it breaks none."""
-    names = {"o": o, "h": h, "lo": lo, "c": c, "v": v}
-    names |= {f"missing_{k}": missing(col) for k, col in list(names.items())}
+    columns = {"o": o, "h": h, "lo": lo, "c": c, "v": v}
+    names = dict(columns)
+    names |= {f"missing_{k}": missing(col) for k, col in columns.items()}
+    names |= {f"infinite_{k}": infinite(col) for k, col in columns.items()}
     cases = "\n".join(
         f"  WHEN {rule.format(**names)} THEN '{text}'" for _, text, _, rule in PRICE_RULES
     )

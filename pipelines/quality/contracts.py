@@ -231,25 +231,27 @@ def _result(
 
 
 def _examples(project: Project, contract: Contract, name: str, values: dict[str, str]) -> str:
-    """The first few rows (by their first two columns: ticker, then date or interval) a
-    failed_rows check found, so the report says where to look."""
+    """The first few rows (by ticker, then date, then interval) a failed_rows check found, so
+    the report says where to look."""
     body = contract.check(name)
-    first = f"ORDER BY 1, 2 LIMIT {EXAMPLES}"
     if body.get("query"):
-        sql = f"SELECT * FROM ({_resolve(body['query'], values)}) AS failed {first}"
+        failed = f"({_resolve(body['query'], values)}) AS failed"
     elif body.get("expression"):
         where = f"({_resolve(body['expression'], values)})"
         if contract.body.get("filter"):
             where += f" AND ({_resolve(contract.body['filter'], values)})"
-        sql = f"SELECT * FROM {contract.table} WHERE {where} {first}"
+        failed = f"(SELECT * FROM {contract.table} WHERE {where}) AS failed"
     else:
         return ""
+    warehouse = Warehouse.of(project)
     try:
-        columns, rows = Warehouse.of(project).fetch(sql)
+        columns = warehouse.fetch(f"SELECT * FROM {failed} LIMIT 0")[0]
+        day = next((c for c in ("session_date", "bar_date", "ts") if c in columns), None)
+        keys = [c for c in ("ticker", day, "interval", "reason") if c in columns]
+        order = ", ".join(keys[:3]) or "1"
+        columns, rows = warehouse.fetch(f"SELECT * FROM {failed} ORDER BY {order} LIMIT {EXAMPLES}")
     except Exception as exc:  # the count stands; the examples are a courtesy
         return f"(examples unavailable: {_first_line(str(exc))})"
-    day = next((c for c in ("session_date", "bar_date") if c in columns), "ts")
-    keys = [c for c in ("ticker", day, "interval", "reason") if c in columns]
     shown = [", ".join(str(row[columns.index(k)]) for k in keys) for row in rows]
     return "e.g. " + "; ".join(shown) if shown else ""
 

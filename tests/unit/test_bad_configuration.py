@@ -118,13 +118,20 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     assert "nope.yaml: config file not found" in result.stderr
 
 
-def test_unparseable_timestamp_names_row_and_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ("Jan 3rd", "row 2: 'Jan 3rd' is not a timestamp"),
+        (None, "row 2: empty timestamp"),  # an empty cell: refused by name, not a crash later
+    ],
+)
+def test_unparseable_timestamp_names_row_and_column(tmp_path: Path, when, message) -> None:
     project = make_project(tmp_path)
     path = tmp_path / "bad-ts.csv"
     pd.DataFrame(
         {
             "Ticker": ["AAPL", "AAPL"],
-            "Date": ["2013-01-02", "Jan 3rd"],
+            "Date": ["2013-01-02", when],
             "Open": [1.0, 1.0],
             "High": [1.0, 1.0],
             "Low": [1.0, 1.0],
@@ -142,4 +149,4 @@ def test_unparseable_timestamp_names_row_and_column(tmp_path: Path) -> None:
             "America/New_York",
             "files",
         )
-    assert str(error.value) == "bad-ts.csv, column 'Date': row 2: 'Jan 3rd' is not a timestamp"
+    assert str(error.value) == f"bad-ts.csv, column 'Date': {message}"

@@ -19,6 +19,7 @@ from pipelines.run.options import run_moment
 from tests.conftest import REPO, make_project
 
 NAN = math.nan
+INF = math.inf
 # (open, high, low, close, volume) -> the reason, checked by hand against the rule's wording.
 BARS = [
     ((10, 11, 9, 10.5, 100), None),
@@ -26,6 +27,9 @@ BARS = [
     ((None, 11, 9, 10, 100), "missing price"),
     ((10, NAN, 9, 10, 100), "missing price"),  # NaN is missing, not a number
     ((10, 11, 9, None, 100), "missing price"),
+    ((10, INF, 9, INF, 100), "non-finite price"),  # inf passes every comparison but LN
+    ((10, 11, -INF, 10, 100), "non-finite price"),
+    ((10, 11, 9, 10, INF), "negative or missing volume"),
     ((0, 11, 9, 10, 100), "non-positive price"),
     ((10, 11, -1, 10, 100), "non-positive price"),
     ((10, 9, 11, 10, 100), "high below low"),
@@ -80,8 +84,8 @@ def test_a_new_reason_is_counted_by_its_fault(monkeypatch) -> None:
 
 
 def test_models_take_reasons_and_rules_from_the_one_list() -> None:
-    texts = {r.text for r in bar_rules.REASONS}
-    keys = {r.key for r in bar_rules.REASONS}
+    texts = {r.text for r in bar_rules.REASONS} | {r[1] for r in bar_rules.ACTION_REASONS}
+    keys = {r.key for r in bar_rules.REASONS} | {r[0] for r in bar_rules.ACTION_REASONS}
     for path in sorted((REPO / "models").rglob("*.sql")):
         sql = path.read_text()
         literals = set(re.findall(r"'([^']*)'", sql))

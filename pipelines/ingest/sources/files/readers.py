@@ -53,6 +53,9 @@ def read_bars_file(
         raise DropFileError(drop.name, "empty ticker", wanted["ticker"])
 
     ts = _timestamps(table, drop, wanted["ts"], bar_format, exchange_timezone)
+    if ts.null_count:  # a bar without a time has no key: the file is refused, by name
+        row = next(i for i, v in enumerate(ts.is_null().to_pylist(), start=1) if v)
+        raise DropFileError(drop.name, f"row {row}: empty timestamp", wanted["ts"])
     if interval == "1d":
         ts = daily_ts(local_dates(ts, exchange_timezone), exchange_timezone)
 
@@ -96,6 +99,9 @@ def read_actions_file(
     if value.null_count or pc.any(pc.less_equal(value, 0)).as_py():
         raise DropFileError(drop.name, "every value must be a positive number", columns["value"])
     ex_date = _dates(table, drop, columns["ex_date"])
+    if ex_date.null_count:
+        row = next(i for i, v in enumerate(ex_date.is_null().to_pylist(), start=1) if v)
+        raise DropFileError(drop.name, f"row {row}: empty date", columns["ex_date"])
     out = make_actions(
         ticker=ticker,
         ex_date=ex_date,
