@@ -36,8 +36,9 @@ class SafeReader:
         except Exception as exc:
             text = str(exc).lower()
             if any(s in text for s in ("does not exist", "catalog error", "undefined")):
-                message = f"the warehouse has no such table yet: has the pipeline run? ({exc})"
-                raise Unavailable(message) from None
+                raise Unavailable(
+                    "the warehouse has no such table yet: has the pipeline run?"
+                ) from exc
             raise
 
 

@@ -20,6 +20,7 @@ from sqlmesh.utils.errors import ConfigError as SQLMeshConfigError
 
 from pipelines.config.constants import DEFAULT_CONFIG
 from pipelines.config.errors import ConfigError
+from pipelines.config.paths import check_owned_dirs
 from pipelines.config.schema import MODEL_VARIABLES, Settings
 
 
@@ -68,6 +69,12 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
         raise ConfigError(f"{path}: variables.marketflow: missing (the pipeline's settings)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: variables.marketflow: must be a mapping")
+    unknown = sorted(set(variables) - {"marketflow", *MODEL_VARIABLES})
+    if unknown:
+        raise ConfigError(
+            f"{path}: variables.{unknown[0]}: unknown key (known: marketflow, "
+            f"{', '.join(MODEL_VARIABLES)})"
+        )
     misplaced = [k for k in MODEL_VARIABLES if k in raw]
     if misplaced:
         raise ConfigError(
@@ -88,7 +95,9 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
             f"(defined: {sorted(sqlmesh_config.gateways)})"
         )
     sqlmesh_config = _absolute_duckdb_paths(sqlmesh_config, root)
-    return Project(root, path, settings, sqlmesh_config, gateway)
+    project = Project(root, path, settings, sqlmesh_config, gateway)
+    check_owned_dirs(root, settings, _duckdb_files(sqlmesh_config), project.path, str(path))
+    return project
 
 
 def _load_dotenv(path: Path) -> None:
@@ -120,6 +129,16 @@ def _absolute_duckdb_paths(config: Any, root: Path) -> Any:
                     updates[attr] = conn.model_copy(update={"database": str(root / db)})
         gateways[name] = gateway.model_copy(update=updates) if updates else gateway
     return config.model_copy(update={"gateways": gateways})
+
+
+def _duckdb_files(config: Any) -> list[Path]:
+    found = []
+    for gateway in config.gateways.values():
+        for attr in ("connection", "state_connection"):
+            conn = getattr(gateway, attr, None)
+            if conn is not None and getattr(conn, "type_", None) == "duckdb" and conn.database:
+                found.append(Path(conn.database))
+    return found
 
 
 def _describe(path: Path, exc: ValidationError) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from pipelines.config import ConfigError, Project
+from pipelines.config.paths import OWNED_MARKER
 from pipelines.report.sources import write_backtests, write_warehouse_source
 
 INSTALL_STAMP = "node_modules/.marketflow-installed"
@@ -100,13 +101,25 @@ def _build(
     step("evidence build", lambda: _npm(npm, ["run", "build"], site, env, settings.timeout_seconds))
     built = site / "build"
     if target != built:
-        staged = target.with_name(f".{target.name}.partial")
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(built, staged)
-        shutil.rmtree(target, ignore_errors=True)
-        staged.rename(target)
+        replace_build(built, target)
     summary.pages = sum(1 for _ in target.rglob("index.html"))
     summary.megabytes = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
+
+
+def replace_build(built: Path, target: Path) -> None:
+    """Put the new site at `target` whole; an old one there is replaced only if this product
+    built it (its marker), never a directory someone else keeps there."""
+    if target.exists() and not (target / OWNED_MARKER).is_file():
+        raise ReportError(
+            f"report.build_dir: {target} exists and was not built by marketflow report; "
+            "empty it, or choose another report.build_dir"
+        )
+    staged = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(built, staged)
+    (staged / OWNED_MARKER).touch()
+    shutil.rmtree(target, ignore_errors=True)
+    staged.rename(target)
 
 
 # ---------------------------------------------------------------- npm

@@ -28,6 +28,7 @@ from pipelines.ingest.raw_store import Manifest, RawStore, new_load_id, open_sto
 from pipelines.ingest.sources.files.drop_folder import load_fingerprints, save_fingerprints
 from pipelines.ingest.sources.schema import Rejection, SourceRequest
 from pipelines.quality.checks import run_checks
+from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import run_exit_code
@@ -79,6 +80,7 @@ def _stage(report: RunReport, name: str, console: Console) -> Iterator[None]:
 
 def run_pipeline(project: Project, options: RunOptions, console: Console) -> RunReport:
     options = resolve_options(project, options)
+    validate_severity(project)  # a configuration error exits 2 before anything is written
     report = RunReport()
     store = open_store(project)
 

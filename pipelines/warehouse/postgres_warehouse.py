@@ -20,6 +20,7 @@ from dlt.common.configuration.specs import ConnectionStringCredentials
 from soda_postgres.common.data_sources.postgres_data_source import PostgresDataSourceImpl
 from soda_postgres.common.data_sources.postgres_data_source_connection import PostgresDataSource
 
+from pipelines.config import ConfigError
 from pipelines.warehouse import ops_tables
 from pipelines.warehouse.engines import EvidenceSource, Warehouse, WarehouseUnavailable
 from pipelines.warehouse.readers import PostgresReader, Reader
@@ -65,12 +66,17 @@ class PostgresWarehouse(Warehouse):
         return self.database
 
     @property
-    def reader_credentials(self) -> tuple[str, str | None]:
-        """(user, password) of the read-only role, or the owner's when none is set."""
-        return (
-            os.environ.get(READER_USER, self.user),
-            os.environ.get(READER_PASSWORD, self.password),
-        )
+    def reader_credentials(self) -> tuple[str, str]:
+        """(user, password) of the read-only role. Readers never fall back to the owner's
+        credentials: without the role they refuse to start, saying so."""
+        user, password = os.environ.get(READER_USER), os.environ.get(READER_PASSWORD)
+        if not user or password is None:
+            raise ConfigError(
+                f"{READER_USER} and {READER_PASSWORD}: not set. The API and the report read "
+                "PostgreSQL as the read-only role only (docs/operations.md: reader role; "
+                "make services-up writes both to .env)"
+            )
+        return user, password
 
     def _connect_args(self, user: str | None = None, password: str | None = None) -> dict:
         return {

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import duckdb
 import psycopg
 
+from pipelines.config.paths import OWNED_MARKER
 from pipelines.warehouse.snapshot import copy_duckdb
 
 RETRY_AFTER_SECONDS = 5
@@ -80,7 +81,7 @@ class DuckDBSnapshot:
             self._checked = now
             version = self._current_version()
             if version is None:
-                raise Unavailable(f"no warehouse at {self.warehouse}: has the pipeline run?")
+                raise Unavailable("the warehouse is not built yet: has the pipeline run?")
             if version == self._version and self._connection is not None:
                 return
             if self._connection is not None and time.time() - version[0] < SETTLE_SECONDS:
@@ -88,11 +89,12 @@ class DuckDBSnapshot:
             target = self.snapshots / f"{version[0]:.6f}-{version[1]}"
             try:
                 copy = copy_duckdb(self.warehouse, target)
-            except duckdb.IOException as exc:  # a run holds the file
+            except duckdb.IOException:  # a run holds the file
                 if self._connection is not None:
                     return  # serve the last snapshot
                 raise Unavailable(
-                    f"the warehouse is busy (a pipeline run holds it): {exc}"
+                    "the warehouse is busy (a pipeline run holds it) and no snapshot of it "
+                    "exists yet; retry shortly"
                 ) from None
             fresh = duckdb.connect(str(copy), read_only=True)
             fresh.execute("SET TimeZone = 'UTC'")
@@ -102,8 +104,9 @@ class DuckDBSnapshot:
             if old is not None:
                 old.close()
             for stale in self.snapshots.iterdir():
-                # Older snapshots only (a reader still holding one keeps its open inode).
-                if stale != target and not stale.name.endswith(".partial"):
+                # Older snapshots only (a reader still holding one keeps its open inode),
+                # and only what this product created there.
+                if stale != target and (stale / OWNED_MARKER).is_file():
                     shutil.rmtree(stale, ignore_errors=True)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -147,7 +150,8 @@ class PostgresReader:
                     **self.connect, autocommit=True, connect_timeout=5, options="-c TimeZone=UTC"
                 )
             except psycopg.OperationalError as exc:
-                raise Unavailable(f"PostgreSQL is unreachable: {str(exc).strip()}") from None
+                # What happened, not the driver's text (hosts, users): clients see this.
+                raise Unavailable("the warehouse database is unreachable; retry shortly") from exc
             conn.execute("SET default_transaction_read_only = on")
             self._local.conn = conn
         return conn
@@ -157,7 +161,7 @@ class PostgresReader:
             cursor = self._connection().execute(sql.replace("?", "%s"), list(params))
         except psycopg.OperationalError as exc:  # the server went away: reconnect next time
             self._local.conn = None
-            raise Unavailable(f"PostgreSQL connection lost: {str(exc).strip()}") from None
+            raise Unavailable("the warehouse connection was lost; retry shortly") from exc
         names = [d.name for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

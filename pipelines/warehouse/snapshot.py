@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.config.paths import OWNED_MARKER
+
 
 def copy_duckdb(warehouse: Path, target: Path) -> Path:
     """Copy `warehouse` (and its WAL) into the folder `target`, keeping the file's name (SQLMesh's
@@ -25,10 +27,13 @@ def copy_duckdb(warehouse: Path, target: Path) -> Path:
         # Per process: `serve --workers N` copies into one folder from N processes.
         partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
+        partial.mkdir(parents=True, mode=0o700)
+        partial.chmod(0o700)  # the warehouse's data: for this user only (whatever the umask)
+        (partial / OWNED_MARKER).touch(mode=0o600)  # ours to delete once stale; nothing else is
         for source in (warehouse, Path(f"{warehouse}.wal")):
             if source.exists():
                 shutil.copy2(source, partial / source.name)
+                (partial / source.name).chmod(0o600)
         try:
             partial.rename(target)
         except OSError:  # another process got there first: same bytes

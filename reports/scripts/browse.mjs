@@ -1,5 +1,5 @@
 // Drives headless Chromium (Debian's, via playwright-core) through the built site and prints
-// one JSON report on stdout; the assertions live in tests/test_report.py.
+// one JSON report on stdout; the assertions live in tests/e2e/test_report.py.
 //   node scripts/browse.mjs BASE_URL SCREENSHOT_DIR PATH...
 // Per page: console errors, page errors, failed requests, requests that left BASE_URL, the
 // page's text, how many canvases have drawn pixels, and a full-page screenshot. On a ticker
@@ -48,14 +48,23 @@ for (const path of paths) {
 	await page.waitForTimeout(1500); // charts render after the data settles
 	if (path.startsWith('/tickers/')) {
 		const summary = page.locator('#window-summary');
+		await page.waitForFunction(
+			() => !(document.querySelector('#window-summary')?.innerText ?? '0').startsWith('0 sessions'),
+			null,
+			{ timeout: 30000 }
+		).catch(() => {});
 		entry.windowBefore = await summary.innerText();
 		await page.getByRole('button', { name: '3 months', exact: true }).click();
+		// The line reads "0 sessions, undefined…" while the new query loads: wait for its rows.
 		await page.waitForFunction(
-			(before) => document.querySelector('#window-summary')?.innerText !== before,
+			(before) => {
+				const text = document.querySelector('#window-summary')?.innerText ?? before;
+				return text !== before && !text.startsWith('0 sessions');
+			},
 			entry.windowBefore,
-			{ timeout: 20000 }
+			{ timeout: 30000 }
 		).catch(() => {});
-		await page.waitForTimeout(1000);
+		await page.waitForTimeout(1500); // the charts redraw with them
 		entry.windowAfter = await summary.innerText();
 	}
 	entry.canvases = await page.locator('canvas').count();

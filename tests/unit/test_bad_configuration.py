@@ -4,6 +4,7 @@ timestamp names its row and column. In process, through the real command line (T
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli.main import app
 from pipelines.config import load_project
+from pipelines.ingest import demo_data as demo
 from pipelines.ingest.sources.files import (
     DropFile,
     DropFileError,
@@ -75,6 +77,32 @@ def _config_with(tmp_path: Path, edit) -> Path:
         (
             lambda c: c["marketflow"].update(exchange={"calendar": "XNYS"}),
             "variables.marketflow.exchange: belongs directly under variables",
+        ),
+        (
+            lambda c: c.update(adjustmnet={"dividend_method": "ex_close"}),
+            "variables.adjustmnet: unknown key",  # a typo must not load the defaults silently
+        ),
+        (
+            lambda c: c["marketflow"]["api"].update(snapshot_dir="data"),
+            "variables.marketflow.api.snapshot_dir:",  # would delete data/raw, data/drop, ...
+        ),
+        (
+            lambda c: c["marketflow"]["report"].update(build_dir=""),
+            "variables.marketflow.report.build_dir:",  # the project folder itself
+        ),
+        (
+            lambda c: c["marketflow"]["report"].update(build_dir="reports"),
+            "overlaps the Evidence project",
+        ),
+        (
+            lambda c: c["marketflow"]["api"].update(snapshot_dir="data/raw/api"),
+            "overlaps storage.raw_url",
+        ),
+        (
+            lambda c: c["marketflow"].update(
+                api={"snapshot_dir": "out/site/api"}, report={"build_dir": "out/site"}
+            ),
+            "lies inside report.build_dir",
         ),
         (
             lambda c: c["marketflow"]["providers"]["files"]["columns"].pop("close") and None,
@@ -150,3 +178,17 @@ def test_unparseable_timestamp_names_row_and_column(tmp_path: Path, when, messag
             "files",
         )
     assert str(error.value) == f"bad-ts.csv, column 'Date': {message}"
+
+
+def test_every_configuration_error_comes_before_the_first_write(tmp_path: Path) -> None:
+    """A typo in checks.severity (known only once the contracts are read) exits 2 before a
+    file is landed or the warehouse created."""
+    project = make_project(tmp_path, {"checks": {"severity": {"no such check": "warn"}}})
+    demo.stage(project.drop, tickers=["IBM"], end=date(2000, 3, 31))
+    result = cli("--config", str(project.config), "run", "--as-of", "2026-11-20")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "checks.severity: no contract in checks/ defines 'no such check'" in result.stderr
+    assert not project.raw.exists()
+    # Only the run log's row of the failure is there: no bronze, no silver, no SQLMesh state.
+    schemas = set(project.query("SELECT DISTINCT schema_name FROM duckdb_tables()")["schema_name"])
+    assert schemas == {"ops"}

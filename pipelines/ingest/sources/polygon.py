@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
@@ -44,6 +45,19 @@ TIMESPAN = {"1d": "day", "1m": "minute"}
 REFERENCE_LIMIT = 1000
 
 
+class HostBearerAuth(BearerTokenAuth):
+    """The key as a bearer token, to the configured host only: a `next_url` that names another
+    host is followed without it."""
+
+    host: str = ""
+
+    def __call__(self, request: Any) -> Any:
+        if urlsplit(request.url).netloc == self.host:
+            return super().__call__(request)
+        request.headers.pop("Authorization", None)
+        return request
+
+
 class PolygonError(PermanentError):
     """An answer Polygon gave that is not data (an error status, a malformed body)."""
 
@@ -58,11 +72,17 @@ def polygon_client(base_url: str, api_key: str, pacing: Pacing) -> RESTClient:
     ).session
     return RESTClient(
         base_url=base_url.rstrip("/"),
-        auth=BearerTokenAuth(token=api_key),
+        auth=_auth(base_url, api_key),
         paginator=JSONLinkPaginator(next_url_path="next_url"),
         data_selector="results",
         session=session,
     )
+
+
+def _auth(base_url: str, api_key: str) -> HostBearerAuth:
+    auth = HostBearerAuth(token=api_key)
+    auth.host = urlsplit(base_url).netloc
+    return auth
 
 
 @dlt.source(name="polygon")
