@@ -93,7 +93,9 @@ class Bar(BaseModel):
     low: float
     close: float
     volume: float
-    adjusted: bool = Field(description="prices (and volume) adjusted for splits and dividends")
+    adjusted: bool = Field(
+        description="prices adjusted for splits and dividends, volume for splits only"
+    )
 
 
 class BarsPage(BaseModel):

@@ -80,13 +80,14 @@ def _day(moment_utc: datetime, zone: ZoneInfo) -> date:
 
 def _bar(row: dict, adjusted: bool) -> dict:
     # Prices times silver.bars_daily's adj_factor (a minute takes its session's); volume
-    # divided by it.
+    # divided by its splits-only part, split_factor: a dividend changes no volume.
     factor = float(row["adj_factor"]) if adjusted else 1.0
+    splits = float(row["split_factor"]) if adjusted else 1.0
     return {
         "ticker": row["ticker"],
         "ts": row["ts"],
         "session_date": row["session_date"],
         **{k: float(row[k]) * factor for k in ("open", "high", "low", "close")},
-        "volume": float(row["volume"]) / factor,
+        "volume": float(row["volume"]) / splits,
         "adjusted": adjusted,
     }

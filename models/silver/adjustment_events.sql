@@ -84,6 +84,7 @@ WITH calendar AS (
     ticker,
     ex_date,
     EXP(SUM(LN(CASE WHEN m > 0 THEN m ELSE 1.0 END))) AS multiplier,
+    EXP(SUM(LN(CASE WHEN m > 0 AND action = 'split' THEN m ELSE 1.0 END))) AS split_multiplier,
     MAX(
       CASE
         WHEN m <= 0 AND action = 'split' THEN @quarantine_reason(non_positive_split)
@@ -97,6 +98,7 @@ SELECT
   ticker, -- Ticker symbol
   ex_date, -- Ex-date of the actions
   multiplier, -- What the actions of this ex-date multiply every earlier price by
+  split_multiplier, -- The splits' part of it: what earlier volumes are divided by (dividends move no volume)
   rejected -- Why an action of this date adjusts nothing (NULL when every one is applied)
 FROM per_date
 ORDER BY ex_date, ticker

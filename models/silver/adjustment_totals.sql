@@ -13,7 +13,8 @@ MODEL (
 
 SELECT
   s.ticker, -- Ticker symbol
-  c.cum_multiplier AS total_multiplier -- cum_multiplier of the ticker's latest bar
+  c.cum_multiplier AS total_multiplier, -- cum_multiplier of the ticker's latest bar
+  c.cum_split_multiplier AS total_split_multiplier -- cum_split_multiplier of the ticker's latest bar
 FROM silver.ticker_sessions AS s
 JOIN silver.bars_daily_continuous AS c
   ON c.ticker = s.ticker AND c.session_date = s.last_session

@@ -19,6 +19,8 @@ SELECT
   c.high * COALESCE(t.total_multiplier / c.cum_multiplier, 1.0) AS adj_high, -- High, adjusted
   c.low * COALESCE(t.total_multiplier / c.cum_multiplier, 1.0) AS adj_low, -- Low, adjusted
   c.close * COALESCE(t.total_multiplier / c.cum_multiplier, 1.0) AS adj_close, -- Close, adjusted
+  COALESCE(t.total_split_multiplier / c.cum_split_multiplier, 1.0) AS split_factor, -- The splits' part of adj_factor: divide as-traded volume by it
+  c.volume / COALESCE(t.total_split_multiplier / c.cum_split_multiplier, 1.0) AS adj_volume, -- Shares traded, adjusted for later splits only (CRSP, Yahoo): dividends change no volume
   c.provider_adj_close, -- The provider's own adjusted close, for comparison
   c.source, -- Provider
   c.load_id -- Raw landing the bar came from

@@ -24,6 +24,7 @@ SELECT
   b.close, -- Close, as traded
   b.volume, -- Shares traded, as traded
   COALESCE(f.cum_multiplier, 1.0) AS cum_multiplier, -- Product of the multipliers of every action with ex-date <= this session
+  COALESCE(f.cum_split_multiplier, 1.0) AS cum_split_multiplier, -- The same product over the splits only (volume's adjustment)
   b.open / COALESCE(f.cum_multiplier, 1.0) AS open_continuous, -- Open, forward-adjusted
   b.high / COALESCE(f.cum_multiplier, 1.0) AS high_continuous, -- High, forward-adjusted
   b.low / COALESCE(f.cum_multiplier, 1.0) AS low_continuous, -- Low, forward-adjusted

@@ -49,10 +49,10 @@ def daily_bars(
     db: Reader, ticker: str, first: date, last: date, after: date, limit: int
 ) -> list[dict[str, Any]]:
     """Daily bars of [first, last] after the session `after`, as traded, with the factor that
-    adjusts them (silver.bars_daily's adj_factor)."""
+    adjusts them (silver.bars_daily's adj_factor) and its splits-only part for the volume."""
     return db.rows(
-        "SELECT ticker, session_date, NULL AS ts, open, high, low, close, volume, adj_factor "
-        "FROM silver.bars_daily "
+        "SELECT ticker, session_date, NULL AS ts, open, high, low, close, volume, adj_factor, "
+        "split_factor FROM silver.bars_daily "
         "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
         "ORDER BY session_date LIMIT ?",
         [ticker, first, last, after, limit],
@@ -65,7 +65,7 @@ def minute_bars(
     """1-minute bars of [first, last] after `after`, each with its session's factor."""
     return db.rows(
         "SELECT m.ticker, m.session_date, m.ts, m.open, m.high, m.low, m.close, m.volume, "
-        "COALESCE(d.adj_factor, 1.0) AS adj_factor "
+        "COALESCE(d.adj_factor, 1.0) AS adj_factor, COALESCE(d.split_factor, 1.0) AS split_factor "
         "FROM silver.bars_1m AS m LEFT JOIN silver.bars_daily AS d "
         "ON d.ticker = m.ticker AND d.session_date = m.session_date "
         "WHERE m.ticker = ? AND m.ts >= ? AND m.ts <= ? AND m.ts > ? ORDER BY m.ts LIMIT ?",

@@ -235,3 +235,22 @@ def test_schemathesis_finds_no_server_error(demos, monkeypatch) -> None:
             failures.append(f"{op.path}: {exc}")
     assert not failures, "\n".join(failures)
     assert len(calls) >= 6 * 10  # it did exercise every operation
+
+
+def test_adjusted_volume_follows_splits_only(api: TestClient, demo_project) -> None:
+    """Volume is adjusted for splits only (CRSP's and Yahoo's convention): across AAPL's 2:1
+    split of 2005-02-28 the earlier volume doubles, and a dividend never changes a volume (IBM
+    paid one every quarter and never split)."""
+    params = {"start": "2005-02-25", "end": "2005-02-28", "adjusted": "true"}
+    traded = api.get("/v1/bars/AAPL", params={**params, "adjusted": "false"}).json()["bars"]
+    adjusted = api.get("/v1/bars/AAPL", params=params).json()["bars"]
+    assert adjusted[0]["volume"] == 2 * traded[0]["volume"]  # 2005-02-25, before the split
+    assert adjusted[1]["volume"] == traded[1]["volume"]  # the split day itself
+    ibm = demo_project.query(
+        "SELECT COUNT(*) AS n, SUM(CASE WHEN adj_volume = volume THEN 1 ELSE 0 END) AS same "
+        "FROM silver.bars_daily WHERE ticker = 'IBM'"
+    ).iloc[0]
+    assert ibm["n"] > 3000 and ibm["same"] == ibm["n"]
+    ibm_bars = api.get("/v1/bars/IBM", params={"end": "2001-12-31", "adjusted": "true"})
+    raw = api.get("/v1/bars/IBM", params={"end": "2001-12-31"}).json()["bars"]
+    assert [b["volume"] for b in ibm_bars.json()["bars"]] == [b["volume"] for b in raw]
