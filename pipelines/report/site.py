@@ -75,7 +75,7 @@ def _build(
     log: Callable[[str], None],
 ) -> None:
     settings = project.settings.report
-    env = _npm_env(project)
+    env = npm_env()
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         log(f"  {name} …")
@@ -135,11 +135,21 @@ def _install_needed(site: Path) -> bool:
     return not stamp.is_file() or stamp.read_text() != _install_key(site)
 
 
-def _npm_env(project: Project) -> dict[str, str]:
-    return {
-        **os.environ,
-        "NODE_OPTIONS": os.environ.get("NODE_OPTIONS", "--max-old-space-size=4096"),
-    }
+# What npm and Evidence get of the environment: what a Node build needs, never the pipeline's
+# secrets (PostgreSQL's owner, S3 keys, Polygon's key, the webhook); the warehouse source's
+# reader credentials are added by name.
+NPM_ENV = (
+    "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "NODE_EXTRA_CA_CERTS", "DO_NOT_TRACK",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+)  # fmt: skip
+NPM_ENV_PREFIXES = ("npm_config_", "NPM_CONFIG_")
+
+
+def npm_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    environ = dict(os.environ if environ is None else environ)
+    env = {k: v for k, v in environ.items() if k in NPM_ENV or k.startswith(NPM_ENV_PREFIXES)}
+    env["NODE_OPTIONS"] = environ.get("NODE_OPTIONS", "--max-old-space-size=4096")
+    return env
 
 
 def _npm(npm: str, args: list[str], site: Path, env: dict[str, str], timeout: float) -> None:

@@ -95,6 +95,19 @@ def test_every_page_renders_locally_without_errors(site) -> None:
         assert Path(page["screenshot"]).stat().st_size > 20_000, path
 
 
+def test_the_public_site_carries_no_path_or_error_text(site) -> None:
+    """ops.runs holds each run's arguments (the config's path) and error text; the site shows
+    status and counts only: no built file names the project's folder."""
+    project, build_dir, _, _, _ = site
+    assert project.scalar("SELECT COUNT(*) FROM ops.runs WHERE arguments LIKE '%config.yaml%'")
+    leaked = [
+        str(f.relative_to(build_dir))
+        for f in build_dir.rglob("*")
+        if f.is_file() and str(project.root).encode() in f.read_bytes()
+    ]
+    assert not leaked, leaked
+
+
 def test_home_shows_the_warehouse_latest_close_and_last_run(site) -> None:
     project, _, _, pages, _ = site
     close = project.scalar("SELECT close FROM gold.latest_prices WHERE ticker = 'AAPL'")

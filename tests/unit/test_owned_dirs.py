@@ -1,11 +1,12 @@
-"""Inside the directories it deletes from, the product deletes only what it created there."""
+"""Inside the directories it deletes from, the product deletes only what it created there; and
+the report build gets none of the pipeline's secrets."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from pipelines.report.site import ReportError, replace_build
+from pipelines.report.site import ReportError, npm_env, replace_build
 from pipelines.warehouse.readers import DuckDBSnapshot
 
 
@@ -41,3 +42,16 @@ def test_a_build_dir_someone_else_keeps_is_not_replaced(tmp_path) -> None:
     (built / "index.html").write_text("<html>newer</html>")
     replace_build(built, ours)  # ours: replaced
     assert (ours / "index.html").read_text() == "<html>newer</html>"
+
+
+def test_npm_gets_no_secret_of_the_pipeline() -> None:
+    secrets = {
+        "MARKETFLOW_PG_PASSWORD": "owner-password",
+        "RAW_STORE__CREDENTIALS__AWS_SECRET_ACCESS_KEY": "s3-secret",
+        "POLYGON_API_KEY": "polygon-key",
+        "ALERTS__WEBHOOK_URL": "https://hooks.example.com/secret",
+    }
+    env = npm_env({"PATH": "/usr/bin", "HOME": "/root", "npm_config_cache": "/c", **secrets})
+    assert env["PATH"] == "/usr/bin" and env["npm_config_cache"] == "/c"
+    assert not set(secrets) & set(env)
+    assert not any(v in env.values() for v in secrets.values())
