@@ -90,5 +90,8 @@ bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts 
 bench-api: $(STAMP)  ## API benchmark: wrk against marketflow serve on the demo warehouse (apt-get install wrk)
 	$(BIN)/python bench/api_bench.py
 
+# A PostgreSQL cluster kept outside the repository (dev/postgres_dir.py) goes with data/.
 clean:  ## remove everything the pipeline and the tests regenerate
+	@if [ -f data/services/postgres.dir ]; then rm -rf "$$(cat data/services/postgres.dir)"; \
+	  rmdir "$$(dirname "$$(cat data/services/postgres.dir)")" 2>/dev/null || true; fi
 	rm -rf data .cache logs .pytest_cache .ruff_cache test-artifacts

@@ -24,6 +24,8 @@ TARGET = REPO / "docs" / "tables.md"
 ACTION_WHEN = {
     "dividend_above_close": "a cash dividend >= the close of the session before its ex-date",
     "non_positive_split": "a split of <= 0 new shares per old share",
+    "unknown_ticker": "a ticker outside the universe with no bar within a quarter of the "
+    "ex-date (a typo, say): nothing to adjust",
 }
 PROJECT_FILES = ("models", "macros", "audits", "external_models.yaml", "config.yaml")
 

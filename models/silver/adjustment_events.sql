@@ -17,10 +17,12 @@ WITH calendar AS (
   SELECT session_date, LAG(session_date) OVER (ORDER BY session_date) AS previous_session
   FROM silver.sessions
 ), actions AS (
-  SELECT a.ticker, a.ex_date, a.action, a.value, c.previous_session
+  SELECT a.ticker, a.ex_date, a.action, a.value, c.previous_session, u.ticker IS NULL AS outside
   FROM silver.corporate_actions AS a
   LEFT JOIN calendar AS c
     ON c.session_date = a.ex_date
+  LEFT JOIN bronze.tickers AS u
+    ON u.ticker = a.ticker
   WHERE a.ex_date BETWEEN @start_ds AND @end_ds
 ), nearby_bars AS (
   -- The bars an action of this interval can need: a quarter either side.
@@ -56,6 +58,7 @@ WITH calendar AS (
     e.ex_date,
     e.action,
     e.value,
+    e.outside,
     COALESCE(e.prev_close, p.close) AS prev_close,
     COALESCE(e.ex_close, x.close) AS ex_close
   FROM exact AS e
@@ -73,20 +76,25 @@ WITH calendar AS (
     CASE
       WHEN action = 'split' THEN 1.0 / value
       ELSE @dividend_multiplier(value, prev_close, ex_close)
-    END AS m
+    END AS m,
+    -- A ticker outside the universe with no bar within a quarter: nothing to adjust, and most
+    -- likely a typo for one of the universe's (which then misses the action).
+    outside AND prev_close IS NULL AND ex_close IS NULL AS unknown
   FROM closes
 ), per_date AS (
   -- A split and a dividend on the same day combine; a dividend before the ticker's first bar
   -- moves no bar relative to another, so it counts as 1. An impossible action (a dividend at or
   -- above the previous close, a split ratio <= 0) would multiply prices by <= 0: it counts as 1
-  -- too, and says why, rather than failing the whole transform on LN of a negative.
+  -- too, and says why, rather than failing the whole transform on LN of a negative; so does an
+  -- action of an unknown ticker.
   SELECT
     ticker,
     ex_date,
-    EXP(SUM(LN(CASE WHEN m > 0 THEN m ELSE 1.0 END))) AS multiplier,
-    EXP(SUM(LN(CASE WHEN m > 0 AND action = 'split' THEN m ELSE 1.0 END))) AS split_multiplier,
+    EXP(SUM(LN(CASE WHEN m > 0 AND NOT unknown THEN m ELSE 1.0 END))) AS multiplier,
+    EXP(SUM(LN(CASE WHEN m > 0 AND NOT unknown AND action = 'split' THEN m ELSE 1.0 END))) AS split_multiplier,
     MAX(
       CASE
+        WHEN unknown THEN @quarantine_reason(unknown_ticker)
         WHEN m <= 0 AND action = 'split' THEN @quarantine_reason(non_positive_split)
         WHEN m <= 0 THEN @quarantine_reason(dividend_above_close)
       END

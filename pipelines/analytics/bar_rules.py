@@ -45,10 +45,13 @@ OTHER_REASONS = (
 )
 NUMBERED = {"conflicting_duplicate"}  # text + ' <n> of <m>'
 # Corporate actions silver.adjustment_events refuses to apply (its `rejected` column), checked
-# by checks/silver/corporate_actions.yml.
+# by checks/silver/corporate_actions.yml. unknown_ticker: a ticker outside the universe
+# (bronze.tickers) with no bar within a quarter of the ex-date, such as a typo in a vendor's
+# file: nothing to adjust, and the universe's own ticker may be missing the action.
 ACTION_REASONS = (
     ("dividend_above_close", "dividend at or above the previous close", "actions", ""),
     ("non_positive_split", "non-positive split ratio", "actions", ""),
+    ("unknown_ticker", "ticker not in the universe", "actions", ""),
 )
 
 

@@ -13,6 +13,7 @@ import typer
 from pipelines.cli import backfill, backtest, check, demo, report, run, schedule, serve
 from pipelines.cli.common import State
 from pipelines.config.constants import DEFAULT_CONFIG
+from pipelines.run.workers import die_with_parent
 
 app = typer.Typer(
     name="marketflow",
@@ -46,4 +47,5 @@ for command in (
 
 
 def main() -> None:
+    die_with_parent()
     app()

@@ -215,6 +215,9 @@ class Settings(Strict):
     backtest: Backtest = Backtest()
     report: Report = Report()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
+    run_lock_wait_seconds: float = Field(
+        default=60, ge=0, description="how long a run waits for another run on its warehouse"
+    )
 
     @model_validator(mode="after")
     def _providers_serve_their_intervals(self) -> Settings:

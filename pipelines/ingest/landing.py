@@ -60,6 +60,16 @@ def land(
         window_end=window[1].isoformat() if window[1] else None,
     )
     day = landed_at.date().isoformat()
+    store.begin_landing(
+        load_id,
+        [
+            partition_path(t, interval if t == "bars" else None, source_name, "*", day).replace(
+                "ticker=%2A", "ticker=*"
+            )
+            + f"/{load_id}-*.parquet"
+            for t in ("bars", "corporate_actions")
+        ],
+    )
     seq = 0
     for table_name in ("bars", "corporate_actions"):
         if table_name not in source.resources:
@@ -87,7 +97,9 @@ def land(
                 origin = meta.get(META_ORIGIN, table_name.encode()).decode()
                 progress(f"{table_name} from {origin}", item.num_rows)
     if not manifest.files and not manifest.origins:
+        store.end_landing(load_id)  # nothing to commit
         return None
+    checkpoint("raw.manifest")  # every file written, the landing not committed
     store.write_manifest(manifest)
     return manifest
 

@@ -21,9 +21,12 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.config.constants import MANIFEST_DIR
 from pipelines.config.secrets import lookup
+
+PENDING_SUFFIX = ".landing"  # beside the manifests: a landing begun, not yet committed
 
 
 class RawStoreError(RuntimeError):
@@ -97,9 +100,11 @@ class RawStore:
     def _abs(self, rel: str) -> str:
         return f"{self.root}/{rel}"
 
-    def write_bytes(self, rel: str, data: bytes) -> None:
+    def write_bytes(self, rel: str, data: bytes, point: str | None = None) -> None:
         """Write a new object. Locally via a temporary name and a rename, so a killed process
-        never leaves a truncated file under the final name; an S3 PUT is atomic already."""
+        never leaves a truncated file under the final name; on S3 the object exists once its
+        PUT completes, whole. `point`: a checkpoint passed with the bytes sent, the object not
+        yet committed (what a kill in the middle of a PUT leaves)."""
         target = self._abs(rel)
         try:
             if self._local:
@@ -107,16 +112,21 @@ class RawStore:
                 tmp = f"{target}.tmp-{uuid.uuid4().hex[:8]}"
                 with self.fs.open(tmp, "wb") as fh:
                     fh.write(data)
+                if point:
+                    checkpoint(point)
                 self.fs.mv(tmp, target)
             else:
-                self.fs.pipe_file(target, data)
+                with self.fs.open(target, "wb") as fh:  # one PUT when closed
+                    fh.write(data)
+                    if point:
+                        checkpoint(point)
         except OSError as exc:
             raise RawStoreError(f"raw store {self.url}: cannot write {rel}: {exc}") from None
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
-        self.write_bytes(rel, buffer.getvalue())
+        self.write_bytes(rel, buffer.getvalue(), point="raw.put")
 
     def read_parquet(self, rel: str) -> pa.Table:
         try:
@@ -125,8 +135,41 @@ class RawStore:
         except OSError as exc:
             raise RawStoreError(f"raw store {self.url}: cannot read {rel}: {exc}") from None
 
+    def begin_landing(self, load_id: str, globs: list[str]) -> None:
+        """Say, before its first file, where a landing writes (`globs` of its file names): a
+        landing killed before its manifest leaves this marker, and its files are swept."""
+        marker = json.dumps({"load_id": load_id, "files": globs}).encode()
+        self.write_bytes(f"{MANIFEST_DIR}/{load_id}{PENDING_SUFFIX}", marker)
+
     def write_manifest(self, manifest: Manifest) -> None:
+        """Commit a landing: its manifest, then its marker goes."""
         self.write_bytes(f"{MANIFEST_DIR}/{manifest.load_id}.json", manifest.to_json().encode())
+        self.end_landing(manifest.load_id)
+
+    def end_landing(self, load_id: str) -> None:
+        """The landing is committed (or wrote nothing): its marker goes."""
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(self._abs(f"{MANIFEST_DIR}/{load_id}{PENDING_SUFFIX}"))
+
+    def sweep_killed_landings(self) -> dict[str, int]:
+        """Delete the files of every landing a killed run left without a manifest (files
+        bronze never sees, that would pile up with each retry). Returns files swept per
+        landing. Only one run at a time holds the warehouse, so none is still being written."""
+        try:
+            markers = self.fs.glob(self._abs(f"{MANIFEST_DIR}/*{PENDING_SUFFIX}"))
+        except FileNotFoundError:
+            return {}
+        committed = set(self.manifest_ids())
+        swept: dict[str, int] = {}
+        for marker in sorted(markers):
+            spec = json.loads(self.fs.cat_file(marker).decode())
+            if spec["load_id"] not in committed:
+                files = [p for pattern in spec["files"] for p in self.fs.glob(self._abs(pattern))]
+                if files:
+                    self.fs.rm(files)
+                swept[spec["load_id"]] = len(files)
+            self.fs.rm_file(marker)
+        return swept
 
     def manifest_ids(self) -> list[str]:
         """Load ids of every committed landing, oldest first."""

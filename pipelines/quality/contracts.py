@@ -25,8 +25,9 @@ import yaml
 from soda_core.contracts import verify_contract_locally
 
 from pipelines.analytics import bar_rules
+from pipelines.checkpoints import checkpoint
 from pipelines.config import ConfigError, Project
-from pipelines.quality.freshness import due_text, due_times, skip_reason
+from pipelines.quality.freshness import due_session, due_text, due_times, skip_reason
 from pipelines.quality.results import CheckResult
 from pipelines.warehouse.engines import Warehouse
 
@@ -36,7 +37,7 @@ WHOLE_HISTORY = date(1900, 1, 1)
 DATA_SOURCE = "marketflow"
 EXAMPLES = 3  # failing rows shown in a failed_rows check's detail
 WINDOW_VARIABLE = "SINCE"
-DUE_VARIABLES = ("DAILY_DUE", "MINUTE_DUE")
+DUE_VARIABLES = ("DAILY_DUE", "MINUTE_DUE", "DUE_SESSION")  # DUE_SESSION: a date
 _VARIABLE = re.compile(r"\$\{ *var\.([A-Za-z_][A-Za-z_0-9]*) *\}")
 
 
@@ -107,6 +108,7 @@ def variables(project: Project, now: datetime, since: date = WHOLE_HISTORY) -> d
         "DATABASE": warehouse.catalog,
         "DAILY_DUE": (due["1d"] or datetime(1970, 1, 1, tzinfo=UTC)).isoformat(),
         "MINUTE_DUE": (due["1m"] or datetime(1970, 1, 1, tzinfo=UTC)).isoformat(),
+        "DUE_SESSION": (due_session(project, now) or date(1970, 1, 1)).isoformat(),
         "PRICE_STEP": repr(float(checks.price_step)),
         "VOLUME_STEP": repr(float(checks.volume_step)),
         "STALE_SESSIONS": str(int(checks.stale_after_sessions)),
@@ -153,6 +155,7 @@ def run_contracts(
     results: list[CheckResult] = []
     for contract in chosen:
         results.extend(_verify(project, contract, values, due, fresh_intervals))
+        checkpoint("checks.contract")
     return results
 
 

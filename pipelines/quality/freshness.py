@@ -13,6 +13,14 @@ from pipelines.analytics import exchange_calendar
 from pipelines.config import Project
 
 
+def due_session(project: Project, now: datetime) -> date | None:
+    """The latest session whose daily bar is due at `now`: its close plus
+    `daily_grace_minutes` has passed (early closes included). None before the first."""
+    settings = project.settings
+    grace = timedelta(minutes=settings.checks.freshness.daily_grace_minutes)
+    return exchange_calendar.expected_daily_session(settings.exchange.calendar, now, grace)
+
+
 def due_times(project: Project, now: datetime) -> dict[str, datetime | None]:
     """When the latest daily and 1-minute bars are due at `now`, by the exchange calendar: a
     daily bar `daily_grace_minutes` after its session's close (early closes included), a minute
@@ -20,9 +28,7 @@ def due_times(project: Project, now: datetime) -> dict[str, datetime | None]:
     settings = project.settings
     fresh = settings.checks.freshness
     zone = ZoneInfo(settings.exchange.timezone)
-    session = exchange_calendar.expected_daily_session(
-        settings.exchange.calendar, now, timedelta(minutes=fresh.daily_grace_minutes)
-    )
+    session = due_session(project, now)
     minute = exchange_calendar.expected_minute(
         settings.exchange.calendar, now, timedelta(minutes=fresh.intraday_delay_minutes)
     )

@@ -5,10 +5,13 @@ The site reads two Evidence sources (sources.py): `warehouse`, the warehouse its
 Pages query those sources only: every number comes from gold or silver (or the backtests),
 none is computed twice.
 
-Steps: npm ci (only when package-lock.json or the patches changed), sources (Evidence runs
-every `sources/<name>/*.sql` and keeps the results as Parquet), build (SvelteKit prerenders
-every page into `build/`). A `report.build_dir` elsewhere is replaced only once the build
-succeeded; the default, the project's own `build/`, is Evidence's to write.
+First, before anything is installed or written, the warehouse is checked readable the way the
+site reads it (on PostgreSQL the reader role, never the owner: every table the queries name
+must exist and be granted). Steps: npm ci (only when package-lock.json or the patches
+changed), sources (Evidence runs every `sources/<name>/*.sql` and keeps the results as
+Parquet), build (SvelteKit prerenders every page into `build/`). A `report.build_dir`
+elsewhere is replaced only once the build succeeded; the default, the project's own `build/`,
+is Evidence's to write.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import duckdb
 
 from pipelines.config import ConfigError, Project
 from pipelines.config.paths import OWNED_MARKER
-from pipelines.report.sources import write_backtests, write_warehouse_source
+from pipelines.report.sources import warehouse_tables, write_backtests, write_warehouse_source
+from pipelines.warehouse.engines import Warehouse
 
 INSTALL_STAMP = "node_modules/.marketflow-installed"
 LOCK = ".marketflow-report.lock"
@@ -58,6 +62,7 @@ def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSumm
     npm = shutil.which("npm")
     if npm is None:
         raise ReportError("npm not found: the report site is built with Node.js 18+ and npm")
+    Warehouse.of(project).check_readable(warehouse_tables(site))
     summary = ReportSummary(site=site, build=target)
     with open(site / LOCK, "w") as lock:
         # One build at a time per Evidence project: they share sources/ and .evidence/.
@@ -93,13 +98,16 @@ def _build(
     except duckdb.IOException as exc:
         raise ReportError(f"the warehouse is busy (a pipeline run holds it): {exc}") from None
     env |= source.env
-    summary.backtests = step("backtests", lambda: write_backtests(project, site))
+    summary.backtests = step("backtests", lambda: write_backtests(project, site, source.reader))
     step(
         "evidence sources",
         lambda: _npm(npm, ["run", "sources"], site, env, settings.timeout_seconds),
     )
-    step("evidence build", lambda: _npm(npm, ["run", "build"], site, env, settings.timeout_seconds))
     built = site / "build"
+    # Evidence merges its output into an existing build/, so the results of every earlier
+    # build (another warehouse's, an older run log's columns) would be published again.
+    shutil.rmtree(built, ignore_errors=True)
+    step("evidence build", lambda: _npm(npm, ["run", "build"], site, env, settings.timeout_seconds))
     if target != built:
         replace_build(built, target)
     summary.pages = sum(1 for _ in target.rglob("index.html"))

@@ -2,7 +2,7 @@
 warehouse layer: a consistent copy of a DuckDB file, or PostgreSQL through the reader role) and
 `backtests` (a DuckDB file of the backtests of config.yaml's `backtest.report` rules, computed
 by the one implementation, pipelines/analytics/backtest.py, so the page shows what `marketflow
-backtest` and /v1/backtests compute)."""
+backtest` and /v1/backtests compute, on the bars the `warehouse` source reads)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,30 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import sqlglot
 import yaml
+from sqlglot import exp
 
 from pipelines.analytics import backtest as bt
 from pipelines.config import ConfigError, ParameterError, Project
 from pipelines.warehouse import queries
 from pipelines.warehouse.engines import EvidenceSource, Warehouse
+from pipelines.warehouse.readers import Reader
 
 WAREHOUSE_SOURCE = "warehouse"
 BACKTEST_SOURCE = "backtests"
 SCRATCH = ".marketflow-tmp"
+
+
+def warehouse_tables(site: Path) -> list[str]:
+    """The warehouse tables the site reads: those its `warehouse` queries name
+    (sources/warehouse/*.sql), and silver.bars_daily for the backtests."""
+    found = {"silver.bars_daily"}
+    for query in sorted((site / "sources" / WAREHOUSE_SOURCE).glob("*.sql")):
+        for statement in sqlglot.parse(query.read_text(), read="postgres"):
+            if statement is not None:
+                found |= {f"{t.db}.{t.name}" for t in statement.find_all(exp.Table) if t.db}
+    return sorted(found)
 
 
 def write_warehouse_source(project: Project, site: Path) -> EvidenceSource:
@@ -57,13 +71,14 @@ def report_rules(project: Project) -> list[bt.Params]:
     return rules
 
 
-def write_backtests(project: Project, site: Path) -> int:
+def write_backtests(project: Project, site: Path, reader: Reader) -> int:
     """sources/backtests/backtests.duckdb: metrics, equity and trades of every configured rule
-    on every ticker with at least two sessions; returns how many backtests it holds."""
+    on every ticker with at least two sessions, read through `reader` (the warehouse source's:
+    the DuckDB copy, or PostgreSQL's reader role); returns how many backtests it holds."""
     rules = report_rules(project)
     metrics, equity, trades = [], [], []
     # One query for the whole universe.
-    every = pd.DataFrame(queries.adjusted_bars(Warehouse.of(project), None, None, None))
+    every = pd.DataFrame(queries.adjusted_bars(reader, None, None, None))
     universe = set(project.settings.universe.members)
     for ticker, bars in every.groupby("ticker", sort=True):
         if ticker not in universe or len(bars) < 2:

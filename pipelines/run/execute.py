@@ -11,14 +11,17 @@ from datetime import datetime
 
 from rich.console import Console
 
+from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.quality.checks import run_checks
+from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions
 from pipelines.run.outcome import ExitCode, classify, describe
 from pipelines.run.pipeline import RunReport, run_pipeline
 from pipelines.run.runlog import RunRecord, send_alert, write_run
 from pipelines.run.summary import Summary, summarize
+from pipelines.transform.driver import mark_transformed
 from pipelines.warehouse.engines import Warehouse
 
 
@@ -55,9 +58,12 @@ class CommandFailed(Exception):
         self.failure, self.logged = failure, logged
 
 
-def _failed(project: Project, record: RunRecord, exc: BaseException) -> BaseException:
-    record.finish(_failure_code(exc), error=describe(exc))
-    logged = log_and_alert(project, record)
+def _failed(
+    project: Project, record: RunRecord, exc: BaseException, logged: Logged | None = None
+) -> BaseException:
+    if logged is None:  # not yet logged: the failure is the run's verdict
+        record.finish(_failure_code(exc), error=describe(exc))
+        logged = log_and_alert(project, record)
     if isinstance(exc, Exception):
         return CommandFailed(exc, logged)
     return exc  # KeyboardInterrupt, SystemExit: logged, and on their way
@@ -77,30 +83,44 @@ class RunOutcome:
 
 def execute_run(project: Project, options: RunOptions, title: str, console: Console) -> RunOutcome:
     """`run`, `backfill` or `demo`: the pipeline and its summary (of the whole warehouse with
-    options.full_checks, as the demo asks), logged to ops.runs and alerted on."""
+    options.full_checks, as the demo asks), logged to ops.runs and alerted on.
+
+    One run at a time holds the warehouse (warehouse/locks.py). The landings it transformed are
+    marked only once its verdict is out (ops.runs written, the alert sent): a run killed before
+    that is redone by the next one, checks and alert included, so no verdict is ever lost (an
+    alert may then be sent twice, never not at all)."""
     started = time.perf_counter()
     record = RunRecord(command=title, arguments=sys.argv[1:])
+    warehouse = Warehouse.of(project)
     console.print(
-        f"[bold]marketflow {title}[/bold]: warehouse {Warehouse.of(project).display}, "
+        f"[bold]marketflow {title}[/bold]: warehouse {warehouse.display}, "
         f"raw store {project.raw_url}  (run {record.run_id})"
     )
+    logged = None
     try:
-        report = run_pipeline(project, options, console)
-        record.rows = {
-            "landed_bars": report.landed_rows("bars"),
-            "landed_corporate_actions": report.landed_rows("corporate_actions"),
-            "bronze_bars": report.bronze.bars if report.bronze else 0,
-            "bronze_corporate_actions": report.bronze.corporate_actions if report.bronze else 0,
-        }
-        record.failed_tickers = [str(r) for r in report.failed_tickers]
-        record.add_checks(report.checks)
-        summary = summarize(
-            project, report, time.perf_counter() - started, whole=options.full_checks
-        )
+        validate_severity(project)  # a configuration error exits 2 before anything is written
+        with warehouse.run_lock(record.holder(), project.settings.run_lock_wait_seconds):
+            report = run_pipeline(project, options, console)
+            record.rows = {
+                "landed_bars": report.landed_rows("bars"),
+                "landed_corporate_actions": report.landed_rows("corporate_actions"),
+                "bronze_bars": report.bronze.bars if report.bronze else 0,
+                "bronze_corporate_actions": report.bronze.corporate_actions if report.bronze else 0,
+            }
+            record.failed_tickers = [str(r) for r in report.failed_tickers]
+            record.add_checks(report.checks)
+            summary = summarize(
+                project, report, time.perf_counter() - started, whole=options.full_checks
+            )
+            record.finish(report.exit_code)
+            checkpoint("ops.runs")
+            logged = log_and_alert(project, record)
+            checkpoint("run.mark")
+            if report.transform is not None:
+                mark_transformed(project, report.transform.load_ids)
     except BaseException as exc:
-        raise _failed(project, record, exc) from exc
-    record.finish(report.exit_code)
-    return RunOutcome(record, report, summary, log_and_alert(project, record))
+        raise _failed(project, record, exc, logged) from exc
+    return RunOutcome(record, report, summary, logged)
 
 
 @dataclass

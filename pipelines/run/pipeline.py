@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from pipelines.analytics.exchange_calendar import sessions_back
+from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.ingest.bronze.load import BronzeResult, load_bronze
 from pipelines.ingest.bronze.state import latest_bar_dates, origins_seen
@@ -28,7 +29,6 @@ from pipelines.ingest.raw_store import Manifest, RawStore, new_load_id, open_sto
 from pipelines.ingest.sources.files.drop_folder import load_fingerprints, save_fingerprints
 from pipelines.ingest.sources.schema import Rejection, SourceRequest
 from pipelines.quality.checks import run_checks
-from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import run_exit_code
@@ -80,15 +80,19 @@ def _stage(report: RunReport, name: str, console: Console) -> Iterator[None]:
 
 def run_pipeline(project: Project, options: RunOptions, console: Console) -> RunReport:
     options = resolve_options(project, options)
-    validate_severity(project)  # a configuration error exits 2 before anything is written
     report = RunReport()
     store = open_store(project)
 
     # Nothing is written before both can be: a run never half-starts on a missing service.
     Warehouse.of(project).preflight()
     store.preflight()
+    for load_id, files in store.sweep_killed_landings().items():
+        console.print(
+            f"  swept {files} raw file(s) of landing {load_id}, killed before its manifest"
+        )
     if load_universe(project):
         console.print("  universe: bronze.tickers updated from config.yaml")
+    checkpoint("bronze.universe")
     with _stage(report, "ingest → raw", console):
         report.manifests = _ingest(project, options, store, report, console)
         for rejection in report.rejections:
@@ -97,6 +101,7 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
 
     with _stage(report, "raw → bronze", console):
         report.bronze = load_bronze(project, store, status=lambda m: console.print(f"  {m}"))
+        checkpoint("bronze.merged")
         console.print(
             f"  {report.bronze.bars:,} bars and {report.bronze.corporate_actions:,} corporate "
             f"actions merged from {len(report.bronze.manifests)} landing(s)"

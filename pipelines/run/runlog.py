@@ -10,8 +10,11 @@ command's own exit code stands.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets as token
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +23,7 @@ import requests
 
 from pipelines.config import Project
 from pipelines.config.secrets import lookup
-from pipelines.run.outcome import ExitCode
+from pipelines.run.outcome import ExitCode, describe
 from pipelines.warehouse.engines import Warehouse
 from pipelines.warehouse.ops_tables import CHECK_COLUMNS, CHECKS_TABLE, RUN_COLUMNS, RUNS_TABLE
 
@@ -49,6 +52,16 @@ class RunRecord:
         self.status = {ExitCode.OK: "ok", ExitCode.DATA_QUALITY: "checks_failed"}.get(
             exit_code, "failed"
         )
+
+    def holder(self) -> dict[str, Any]:
+        """Who holds the warehouse while this run does (warehouse/locks.py)."""
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+        }
 
     def add_checks(self, results: list[Any]) -> None:
         self.check_results = list(results)
@@ -94,12 +107,49 @@ class RunRecord:
         ]
 
 
+PENDING_FILE = "ops-runs-pending.jsonl"
+
+
+class RunLogPending(RuntimeError):
+    """The row could not be written now; it is kept for the next command to write."""
+
+
 def write_run(project: Project, record: RunRecord) -> None:
-    """Append the run to ops.runs and its checks to ops.check_results (created on first use)."""
-    tables = [(RUNS_TABLE, RUN_COLUMNS, [record.row()])]
-    if record.check_results:
-        tables.append((CHECKS_TABLE, CHECK_COLUMNS, record.check_rows()))
-    Warehouse.of(project).append_run(tables)
+    """Append the run to ops.runs and its checks to ops.check_results (created on first use).
+
+    A row the warehouse cannot take now (another run holds the DuckDB file, the server is
+    down) is kept in `pipelines_dir/ops-runs-pending.jsonl` and written, with any others kept
+    there, by the next command that logs a run: every command gets its row, late at worst."""
+    rows = {RUNS_TABLE: [record.row()], CHECKS_TABLE: record.check_rows()}
+    spool = project.pipelines_dir / PENDING_FILE
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    with open(spool, "a+", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # against another command flushing it at once
+        fh.seek(0)
+        kept = [json.loads(line) for line in fh if line.strip()]
+        tables = [
+            (table, columns, [_decode(r) for k in kept for r in k[table]] + rows[table])
+            for table, columns in ((RUNS_TABLE, RUN_COLUMNS), (CHECKS_TABLE, CHECK_COLUMNS))
+        ]
+        try:
+            Warehouse.of(project).append_run(tables)
+        except Exception as exc:
+            encoded = {table: [_encode(r) for r in found] for table, found in rows.items()}
+            fh.write(json.dumps(encoded) + "\n")
+            raise RunLogPending(
+                f"{describe(exc)}; the row is kept in {spool} for the next run to write"
+            ) from None
+        fh.truncate(0)
+
+
+def _encode(row: tuple) -> list:
+    return [{"$ts": v.isoformat()} if isinstance(v, datetime) else v for v in row]
+
+
+def _decode(row: list) -> tuple:
+    return tuple(
+        datetime.fromisoformat(v["$ts"]) if isinstance(v, dict) and "$ts" in v else v for v in row
+    )
 
 
 def alert_message(project: Project, record: RunRecord) -> dict[str, Any] | None:

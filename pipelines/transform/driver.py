@@ -3,13 +3,14 @@
 Landings that bronze has but silver and gold do not yet reflect are those in bronze.raw_loads
 with no `transformed_at`. Their earliest session is where the incremental models must be
 restated from (a late bar, a backfill, a new corporate action); SQLMesh restates their
-downstream models too. Only after SQLMesh succeeds are the landings marked, so a killed
-transform is simply redone by the next run.
+downstream models too. The landings are marked only once the run's verdict is out
+(pipelines/run/execute.py calls mark_transformed after its checks, run log and alert), so a
+run killed anywhere before that is redone by the next one, checks included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlmesh.utils.errors import SQLMeshError
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.config.constants import BRONZE_DATASET, RAW_LOADS_TABLE
+from pipelines.warehouse.engines import Warehouse
 from pipelines.warehouse.sqlmesh import sqlmesh_context
 
 
@@ -32,6 +34,7 @@ class TransformResult:
     restated_from: date | None
     end: date
     planned: bool
+    load_ids: list[str] = field(default_factory=list)  # to mark once the verdict is out
 
 
 class PipelineConsole(TerminalConsole):
@@ -85,14 +88,15 @@ def pending_landings(context: Any) -> tuple[list[str], date | None]:
     return [r[0] for r in rows], first
 
 
-def mark_transformed(context: Any, load_ids: list[str]) -> None:
+def mark_transformed(project: Project, load_ids: list[str]) -> None:
+    """Silver, gold and the checks reflect these landings: the next run need not redo them."""
     if not load_ids:
         return
-    table = f"{BRONZE_DATASET}.{RAW_LOADS_TABLE}"
-    now = datetime.now(UTC).isoformat()
-    ids = ", ".join("'" + i.replace("'", "''") + "'" for i in load_ids)
-    context.engine_adapter.execute(
-        f"UPDATE {table} SET transformed_at = CAST('{now}' AS TIMESTAMPTZ) WHERE load_id IN ({ids})"
+    marks = ", ".join("?" for _ in load_ids)
+    Warehouse.of(project).execute(
+        f"UPDATE {BRONZE_DATASET}.{RAW_LOADS_TABLE} SET transformed_at = ? "
+        f"WHERE load_id IN ({marks})",
+        [datetime.now(UTC), *load_ids],
     )
 
 
@@ -126,11 +130,12 @@ def transform(project: Project, end: date, console: Any | None = None) -> Transf
                 skip_tests=True,
             )
             restated = first
+        checkpoint("sqlmesh.plan")  # plans applied, the run not started
         status = context.run("prod", execution_time=exec_time)
         if getattr(status, "is_failure", False):
             raise TransformError("SQLMesh run failed; see the model errors above")
-        mark_transformed(context, load_ids)
-        return TransformResult(restated, end, planned)
+        checkpoint("transform.done")
+        return TransformResult(restated, end, planned, load_ids)
     except SQLMeshError as exc:
         raise TransformError(f"SQLMesh: {exc}") from None
     finally:

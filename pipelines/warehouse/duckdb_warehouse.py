@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,6 +19,7 @@ from soda_duckdb.common.data_sources.duckdb_data_source_connection import DuckDB
 
 from pipelines.warehouse import ops_tables
 from pipelines.warehouse.engines import EvidenceSource, Warehouse, WarehouseUnavailable
+from pipelines.warehouse.locks import file_lock
 from pipelines.warehouse.readers import DuckDBSnapshot, Reader
 from pipelines.warehouse.snapshot import copy_duckdb
 
@@ -83,10 +84,18 @@ class DuckDBWarehouse(Warehouse):
         for stale in folder.glob("*.duckdb*"):
             if stale != final:
                 stale.unlink()
-        return EvidenceSource({"name": name, "type": "duckdb", "options": {"filename": final.name}})
+        connection = {"name": name, "type": "duckdb", "options": {"filename": final.name}}
+        return EvidenceSource(connection, reader=DuckDBWarehouse(self.gateway, final))
+
+    def check_readable(self, tables: Sequence[str]) -> None:
+        """Nothing to check before: the site reads a copy taken under a read-only connection,
+        and the copy is given the ops tables when the project has not logged a run yet."""
 
     def reader(self, snapshot_dir: Path) -> Reader:
         return DuckDBSnapshot(self.path, snapshot_dir)
+
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
+        return file_lock(self.path, holder, wait_seconds)
 
     def preflight(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

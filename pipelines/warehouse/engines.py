@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,9 +27,11 @@ class WarehouseUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class EvidenceSource:
-    """An Evidence data source: its connection.yaml, and the environment its secrets go in."""
+    """An Evidence data source: its connection.yaml, a reader of exactly what the site reads
+    (for the report's own queries: the backtests), and the environment its secrets go in."""
 
     connection: dict[str, Any]
+    reader: Reader
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -96,17 +98,36 @@ class Warehouse(ABC):
             cursor.execute(text, list(params) or None)
             return [d[0] for d in cursor.description], cursor.fetchall()
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One statement, committed; `?` marks parameters."""
+        with self.connect() as con:
+            text = sql.replace("?", self.paramstyle) if params else sql
+            self._cursor(con).execute(text, list(params) or None)
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """One query's rows as dicts; `?` marks parameters."""
         names, found = self.fetch(sql, params)
         return [dict(zip(names, row, strict=True)) for row in found]
 
     def append_run(self, tables: Sequence[tuple[str, dict[str, str], list[tuple]]]) -> None:
-        """Append rows to ops tables, creating them on first use (the run log)."""
+        """Append rows to ops tables, creating them on first use (the run log). Rows are keyed
+        by their first column, the run id: a run already logged is not logged again, so rows
+        kept for later (pipelines/run/runlog.py) may be offered twice."""
         with self.connect() as con:
             cursor = self._cursor(con)
             ops_tables.create_tables(cursor)
-            for table, columns, rows in tables:
+            ids = sorted({row[0] for _, _, rows in tables for row in rows})
+            logged: set[str] = set()
+            if ids:
+                marks = ", ".join(self.paramstyle for _ in ids)
+                cursor.execute(
+                    f"SELECT run_id FROM {ops_tables.RUNS_TABLE} WHERE run_id IN ({marks})", ids
+                )
+                logged = {r[0] for r in cursor.fetchall()}
+            for table, columns, offered in tables:
+                rows = [row for row in offered if row[0] not in logged]
+                if not rows:
+                    continue
                 marks = ", ".join(self.paramstyle for _ in columns)
                 names = ", ".join(columns)
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
@@ -120,12 +141,23 @@ class Warehouse(ABC):
         """Soda's data source named `name`, for verifying contracts."""
 
     @abstractmethod
+    def check_readable(self, tables: Sequence[str]) -> None:
+        """Before the report builds: raise ConfigError when its reader's settings are missing,
+        WarehouseUnavailable (naming them) when it cannot read each of `tables`."""
+
+    @abstractmethod
     def evidence_source(self, name: str, folder: Path, scratch: Path) -> EvidenceSource:
-        """The report site's source `name` in `folder` (scratch: where a copy may be staged)."""
+        """The report site's source `name` in `folder` (scratch: where a copy may be staged),
+        read the way check_readable checked; it creates nothing in the warehouse."""
 
     @abstractmethod
     def reader(self, snapshot_dir: Path) -> Reader:
         """A read-only reader for the API, which must never block a run."""
+
+    @abstractmethod
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
+        """Held for a whole run (locks.py): raises locks.WarehouseBusy, naming the holder, when
+        another run keeps the warehouse for longer than `wait_seconds`."""
 
     @abstractmethod
     def preflight(self) -> None:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,12 +17,13 @@ import psycopg2
 # Soda's data-source plugins must load after its contracts module (a circular import otherwise).
 import soda_core.contracts  # noqa: F401
 from dlt.common.configuration.specs import ConnectionStringCredentials
+from psycopg import sql as pgsql
 from soda_postgres.common.data_sources.postgres_data_source import PostgresDataSourceImpl
 from soda_postgres.common.data_sources.postgres_data_source_connection import PostgresDataSource
 
 from pipelines.config import ConfigError
-from pipelines.warehouse import ops_tables
 from pipelines.warehouse.engines import EvidenceSource, Warehouse, WarehouseUnavailable
+from pipelines.warehouse.locks import advisory_lock
 from pipelines.warehouse.readers import PostgresReader, Reader
 
 # Who reads the warehouse without writing (the API, the report site): a role that may only
@@ -70,13 +71,20 @@ class PostgresWarehouse(Warehouse):
         """(user, password) of the read-only role. Readers never fall back to the owner's
         credentials: without the role they refuse to start, saying so."""
         user, password = os.environ.get(READER_USER), os.environ.get(READER_PASSWORD)
-        if not user or password is None:
+        missing = [READER_USER] if not user else []
+        missing += [READER_PASSWORD] if password is None else []  # empty: a role without one
+        if missing:
             raise ConfigError(
-                f"{READER_USER} and {READER_PASSWORD}: not set. The API and the report read "
-                "PostgreSQL as the read-only role only (docs/operations.md: reader role; "
-                "make services-up writes both to .env)"
+                f"{' and '.join(missing)}: not set. The API and the report read PostgreSQL as "
+                "the read-only role only, never with the owner's credentials (docs/operations.md: "
+                "reader role; make services-up writes both to .env)"
             )
         return user, password
+
+    def _as_reader(self) -> PostgresWarehouse:
+        """This warehouse seen through the read-only role (no SQLMesh state)."""
+        user, password = self.reader_credentials
+        return replace(self, user=user, password=password, state=None)
 
     def _connect_args(self, user: str | None = None, password: str | None = None) -> dict:
         return {
@@ -116,12 +124,47 @@ class PostgresWarehouse(Warehouse):
         model = PostgresDataSource(name=name, connection=connection)
         return PostgresDataSourceImpl(data_source_model=model)
 
+    def check_readable(self, tables: Sequence[str]) -> None:
+        """As the reader role (never the owner): each table must exist and be granted to it.
+        The report creates nothing: the ops tables, silver and gold are the pipeline's, written
+        by the owner."""
+        reader = self._as_reader()
+        where = (
+            f"PostgreSQL warehouse at {self.host}:{self.port} (database {self.database!r}, "
+            f"reader role {reader.user!r})"
+        )
+        try:
+            con = psycopg.connect(**reader._connect_args(), autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise _unavailable(where, exc, f"{READER_USER} and {READER_PASSWORD}") from None
+        missing, refused = [], []
+        with con:
+            for table in tables:
+                query = pgsql.SQL("SELECT 1 FROM {} LIMIT 0").format(
+                    pgsql.Identifier(*table.split("."))
+                )
+                try:
+                    con.execute(query)
+                except psycopg.errors.UndefinedTable:
+                    missing.append(table)
+                except psycopg.errors.InsufficientPrivilege:
+                    refused.append(table)
+        if missing:
+            raise WarehouseUnavailable(
+                f"{where}: {', '.join(missing)} not found. The pipeline creates them as the "
+                "database's owner (its first `marketflow run` or `demo` writes silver, gold and "
+                "the run log, ops.runs); the report reads as the reader role and creates nothing"
+            )
+        if refused:
+            raise WarehouseUnavailable(
+                f"{where}: the reader role may not read {', '.join(refused)}; grant it SELECT "
+                "(docs/operations.md: reader role)"
+            )
+
     def evidence_source(self, name: str, folder: Path, scratch: Path) -> EvidenceSource:
         """The database itself, through the reader role; its credentials go in the
         environment of the Evidence build, never into a file."""
-        with self.connect() as con, con.cursor() as cur:
-            ops_tables.create_tables(cur)
-        user, password = self.reader_credentials
+        reader = self._as_reader()
         prefix = f"EVIDENCE_SOURCE__{name}__"
         return EvidenceSource(
             {
@@ -134,11 +177,15 @@ class PostgresWarehouse(Warehouse):
                     "ssl": False,
                 },
             },
-            {prefix + "user": user or "", prefix + "password": password or ""},
+            reader=reader,
+            env={prefix + "user": reader.user, prefix + "password": reader.password or ""},
         )
 
     def reader(self, snapshot_dir: Path) -> Reader:
         return PostgresReader(**self._connect_args(*self.reader_credentials))
+
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
+        return advisory_lock(self._connect_args() | {"connect_timeout": 10}, holder, wait_seconds)
 
     def preflight(self) -> None:
         self._check("warehouse")
@@ -161,16 +208,22 @@ class PostgresWarehouse(Warehouse):
                 application_name="marketflow-preflight",
             )
         except psycopg2.OperationalError as exc:
-            text = str(exc).strip()
-            reason = text.splitlines()[-1] if text else type(exc).__name__
-            if "password" in reason or "authentication" in reason:
-                hint = "check MARKETFLOW_PG_USER and MARKETFLOW_PG_PASSWORD (or .env)"
-            elif "does not exist" in reason:
-                hint = "create it, or check MARKETFLOW_PG_DATABASE / MARKETFLOW_PG_STATE_DATABASE"
-            else:
-                hint = (
-                    "is the server running (make services-up)? Check MARKETFLOW_PG_HOST and "
-                    "MARKETFLOW_PG_PORT"
-                )
-            raise WarehouseUnavailable(f"{where}: {reason}; {hint}") from None
+            owner = "MARKETFLOW_PG_USER and MARKETFLOW_PG_PASSWORD"
+            raise _unavailable(where, exc, owner) from None
         conn.close()
+
+
+def _unavailable(where: str, exc: Exception, credentials: str) -> WarehouseUnavailable:
+    """What a failed connection means and what to check (`credentials`: their variables)."""
+    text = str(exc).strip()
+    reason = text.splitlines()[-1] if text else type(exc).__name__
+    if "password" in reason or "authentication" in reason:
+        hint = f"check {credentials} (or .env)"
+    elif "does not exist" in reason:
+        hint = "create it, or check MARKETFLOW_PG_DATABASE / MARKETFLOW_PG_STATE_DATABASE"
+    else:
+        hint = (
+            "is the server running (make services-up)? Check MARKETFLOW_PG_HOST and "
+            "MARKETFLOW_PG_PORT"
+        )
+    return WarehouseUnavailable(f"{where}: {reason}; {hint}")

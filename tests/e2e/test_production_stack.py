@@ -1,5 +1,5 @@
 """PostgreSQL + S3 (SeaweedFS): the same pipeline on real servers, its raw layout, the reader
-role, clear failures when a service is missing, and crash safety on both backends."""
+role, clear failures when a service is missing (crash safety: test_faults.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pipelines.config import load_project
 from pipelines.ingest import demo_data as demo
 from pipelines.ingest.bronze.universe import load_universe
 from tests.conftest import AS_OF, Project, make_project
-from tests.tables import GOLD_TABLES, SILVER_TABLES, assert_same_tables, snapshot
 
 DEMO_BARS = 12_154
 RAW_FILE = re.compile(
@@ -128,34 +127,6 @@ def test_unreachable_services_fail_clearly_and_write_nothing(
         )
         == 0
     )
-
-
-@pytest.mark.parametrize(
-    "kill_at",
-    ["raw.file#3", "bronze.job#1", "sqlmesh.batch#6"],
-    ids=["during-raw-landing", "during-bronze-load", "during-sqlmesh-run"],
-)
-def test_a_killed_run_rerun_converges(new_project, demos, backend: str, kill_at: str) -> None:
-    project = new_project(backend)
-    demo.stage(project.drop)
-    demo.stage_minutes(project.drop)
-    killed = project.cli_killed_at(kill_at, "run", "--as-of", AS_OF)
-    assert killed.returncode == -9, killed.stdout + killed.stderr  # SIGKILL, no cleanup
-
-    project.cli("run", "--as-of", AS_OF)
-
-    bars = project.query(
-        "SELECT COUNT(*) AS n, COUNT(DISTINCT ticker || CAST(ts AS VARCHAR)) AS keys "
-        "FROM bronze.bars WHERE interval = '1d'"
-    ).iloc[0]
-    assert bars["n"] == DEMO_BARS and bars["keys"] == DEMO_BARS  # 0 missing, 0 duplicates
-    silver = project.query(
-        "SELECT COUNT(*) AS n, COUNT(DISTINCT ticker || CAST(session_date AS VARCHAR)) AS keys "
-        "FROM silver.bars_daily"
-    ).iloc[0]
-    assert silver["n"] == DEMO_BARS and silver["keys"] == DEMO_BARS
-    tables = {**SILVER_TABLES, **GOLD_TABLES}
-    assert_same_tables(snapshot(project, tables), snapshot(demos[backend], tables))
 
 
 def test_a_redone_universe_load_is_rewritten_not_kept_twice(tmp_path) -> None:

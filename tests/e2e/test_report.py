@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from dev import services as svc
 from pipelines.analytics import backtest as bt
 from pipelines.config import load_project
-from tests.conftest import AS_OF, REPO, make_project
+from tests.conftest import AS_OF, REPO, make_project, write_config
 
 PAGES = ["/", "/tickers/AAPL/", "/returns/", "/crossovers/", "/data-quality/", "/intraday/",
          "/backtests/"]  # fmt: skip
@@ -106,6 +107,17 @@ def test_the_public_site_carries_no_path_or_error_text(site) -> None:
         if f.is_file() and str(project.root).encode() in f.read_bytes()
     ]
     assert not leaked, leaked
+    assert not stale_results(build_dir)  # nor another build's (older) run log
+
+
+def stale_results(build_dir: Path) -> list[str]:
+    """Query results of an earlier build in a site: Evidence keeps each query's result under
+    data/<source>/<query>/<hash>/, and merges its output into an existing build/."""
+    return [
+        str(query.relative_to(build_dir))
+        for query in build_dir.glob("data/*/*")
+        if query.is_dir() and len([d for d in query.iterdir() if d.is_dir()]) != 1
+    ]
 
 
 def test_home_shows_the_warehouse_latest_close_and_last_run(site) -> None:
@@ -173,6 +185,96 @@ def test_quality_intraday_returns_and_crossovers_show_real_rows(site) -> None:
     latest_cross = project.scalar("SELECT MAX(session_date) FROM gold.ma_crossovers")
     assert str(latest_cross.date()) in pages["/crossovers/"]["text"]
     assert pages["/crossovers/"]["drawnCanvases"] >= 2
+
+
+# What `marketflow report` on PostgreSQL is given: where the warehouse is and the reader role.
+READER_ONLY = (
+    "MARKETFLOW_PG_HOST",
+    "MARKETFLOW_PG_PORT",
+    "MARKETFLOW_PG_DATABASE",
+    "MARKETFLOW_PG_READER_USER",
+    "MARKETFLOW_PG_READER_PASSWORD",
+)
+PIPELINE_SECRETS = r"MARKETFLOW_|RAW_STORE__|ALERTS__|POLYGON|SOURCES__|AWS_|EVIDENCE_"
+
+
+def reader_only(project) -> dict[str, str]:
+    """The environment of a report on `project`'s PostgreSQL warehouse: where it is and the
+    reader role; no owner, S3, Polygon or webhook variable, and no .env read."""
+    env = {k: v for k, v in os.environ.items() if not re.match(PIPELINE_SECRETS, k)}
+    env |= {name: project.env[name] for name in READER_ONLY}
+    # Soda loads the first .env above its own install folder (here the repository's, which
+    # `make services-up` fills with the owner's credentials): none is read here.
+    return env | {"PYTHON_DOTENV_DISABLED": "1"}
+
+
+def report_as_reader(project, root: Path, build_dir: Path) -> subprocess.CompletedProcess:
+    config = write_config(root, {"report": {"build_dir": str(build_dir)}})
+    dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    return subprocess.run(
+        [str(REPO / ".venv/bin/marketflow"), "--config", str(config), "report",
+         "--gateway", "postgres"],
+        capture_output=True, text=True, env=reader_only(project) | dead_proxy, cwd=root,
+        timeout=900,
+    )  # fmt: skip
+
+
+def test_on_postgresql_a_warehouse_without_a_run_is_refused_and_left_as_it_was(
+    new_project, tmp_path
+) -> None:
+    """The report creates nothing (the ops tables are the run's, made by the owner): before any
+    run it exits 1 naming what is missing, before npm."""
+    project = new_project("postgres")
+    result = report_as_reader(project, tmp_path / "report", tmp_path / "site")
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = " ".join(result.stderr.split())
+    assert "ops.runs" in message and "silver.bars_daily" in message, message
+    assert "marketflow run" in message and "reader role" in message, message
+    assert "npm" not in result.stdout
+    assert project.scalar("SELECT to_regclass('ops.runs') IS NULL")
+    assert not (tmp_path / "site").exists()
+
+
+def test_on_postgresql_the_site_builds_as_the_reader_and_names_no_host_bucket_or_secret(
+    demos, tmp_path
+) -> None:
+    """The PostgreSQL demo's site, built with the reader's variables only (no owner, no S3, no
+    webhook in the environment, no .env): it builds, and no built file holds a host, a bucket
+    or a secret of the test environment."""
+    demo = demos["postgres"]
+    build_dir = tmp_path / "site"
+    result = report_as_reader(demo, tmp_path / "project", build_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (build_dir / "index.html").is_file()
+    assert "AAPL" in (build_dir / "index.html").read_text()
+    # The reader read the run log; the site carries this warehouse's results only (the DuckDB
+    # site above was built from the same Evidence project before).
+    assert list(build_dir.glob("data/warehouse/runs/*/runs.parquet"))
+    assert not stale_results(build_dir)
+
+    creds = svc.Credentials.load_or_create(svc.SERVICES)
+    e = demo.env
+    s3_endpoint = e["RAW_STORE__CREDENTIALS__ENDPOINT_URL"].split("://", 1)[1]
+    forbidden = {
+        "the warehouse's host:port": f"{e['MARKETFLOW_PG_HOST']}:{e['MARKETFLOW_PG_PORT']}",
+        "the warehouse database": e["MARKETFLOW_PG_DATABASE"],
+        "the S3 endpoint": s3_endpoint,
+        "the raw store's URL": e["MARKETFLOW_RAW_URL"],
+        "the demo's folder": str(demo.root),
+        **{f"bucket {b}": b for b in svc.BUCKETS},
+        **{f"secret {k}": v for k, v in vars(creds).items()},
+        "the owner's password": e["MARKETFLOW_PG_PASSWORD"],
+        "the reader's password": e["MARKETFLOW_PG_READER_PASSWORD"],
+    }
+    assert e["MARKETFLOW_RAW_URL"].startswith("s3://marketflow-test/")
+    leaks = [
+        f"{f.relative_to(build_dir)}: {what}"
+        for f in build_dir.rglob("*")
+        if f.is_file()
+        for what, value in forbidden.items()
+        if value.encode() in f.read_bytes()
+    ]
+    assert not leaks, leaks
 
 
 def project_settings(project):

@@ -6,10 +6,7 @@ webhook (or fail without failing the command)."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -21,6 +18,7 @@ from pipelines.quality.contracts import run_contracts
 from pipelines.quality.freshness import due_times
 from pipelines.run.options import run_moment
 from tests.conftest import AS_OF, Project, make_project
+from tests.webhook import Webhook, webhook_server
 
 FRESH_FILES = {"providers": {"files": {"freshness": True}}}
 NEW_YORK = ZoneInfo("America/New_York")
@@ -91,26 +89,10 @@ def test_intraday_freshness_inside_a_session(new_project, monkeypatch) -> None:
     assert contracts(project, monkeypatch, "2012-11-26T17:00")[minute] == "pass"  # after close
 
 
-class Webhook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Webhook.received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def webhook():
-    Webhook.received = []
-    server = HTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks/T000/secret-token"
-    server.shutdown()
+    with webhook_server() as url:
+        yield url
 
 
 # Faults planted in the new sessions of a vendor file (a real daily run's situation).

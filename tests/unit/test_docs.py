@@ -32,6 +32,7 @@ from pipelines.ingest.demo_data import bundled_bars
 from pipelines.ingest.sources.schema import BAR_SCHEMA, SourceRequest
 from pipelines.warehouse.sqlmesh import sqlmesh_context
 from tests.conftest import REPO, make_project
+from tests.faults_slice import POINTS
 
 DOCS = REPO / "docs"
 
@@ -195,3 +196,19 @@ def test_docs_name_files_that_exist(page: Path) -> None:
     named = r"`((?:pipelines|api|dev|tests|checks|models|macros|bench)/[\w/.-]+\.(?:py|sql|yml))`"
     for name in re.findall(named, page.read_text()):
         assert (REPO / name).exists(), f"{page.name} names {name}"
+
+
+def test_every_fault_point_is_documented_and_tested() -> None:
+    """The Reliability section lists exactly the points the code passes, and the crash test
+    kills at each of them."""
+    sources = [*REPO.glob("pipelines/**/*.py"), *REPO.glob("models/**/*.py")]
+    passed = {
+        point
+        for path in sources
+        for point in re.findall(r'(?:checkpoint\(|point=)"([a-z_.]+)"', path.read_text())
+    }
+    passed |= set(re.findall(r'hook\("([a-z_.]+)"\)', (REPO / "dev" / "faults.py").read_text()))
+    section = (REPO / "docs" / "operations.md").read_text().split("## Reliability", 1)[1]
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", section, re.MULTILINE))
+    assert passed == documented
+    assert {p.split("#")[0] for p in POINTS} == passed - {"process.fork"}

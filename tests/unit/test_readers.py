@@ -3,14 +3,17 @@ answers when it cannot serve says what happened, never the driver's text or a se
 
 from __future__ import annotations
 
+import socket
 import stat
 import subprocess
 import sys
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
 from api.main import create_app
+from pipelines.cli.main import app
 from pipelines.config import ConfigError, load_project
 from pipelines.warehouse.readers import DuckDBSnapshot, Unavailable
 from tests.conftest import make_project
@@ -61,3 +64,35 @@ def test_on_postgresql_the_api_reads_as_the_reader_role_only(tmp_path, monkeypat
     project = load_project(make_project(tmp_path).config, "postgres")
     with pytest.raises(ConfigError, match=r"MARKETFLOW_PG_READER_USER and .*: not set"):
         create_app(project)  # no silent fall back to the owner's credentials
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "unset",
+    [
+        ("MARKETFLOW_PG_READER_USER", "MARKETFLOW_PG_READER_PASSWORD"),
+        ("MARKETFLOW_PG_READER_PASSWORD",),
+    ],
+)
+def test_on_postgresql_the_report_refuses_to_start_without_the_reader_role(
+    tmp_path, monkeypatch, unset
+) -> None:
+    """The report reads as the reader role only: without its variables it exits 2 naming the
+    missing ones, before npm or any connection (the owner's credentials are never tried)."""
+    monkeypatch.setenv("MARKETFLOW_PG_READER_USER", "reader")
+    monkeypatch.setenv("MARKETFLOW_PG_READER_PASSWORD", "readers-password")
+    for name in unset:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MARKETFLOW_PG_PASSWORD", "the-owners-password")
+    monkeypatch.setenv("MARKETFLOW_PG_PORT", str(free_port()))  # nothing listens there
+    config = make_project(tmp_path).config
+    result = CliRunner().invoke(app, ["--config", str(config), "report", "--gateway", "postgres"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert f"{' and '.join(unset)}: not set" in message, message
+    assert "the-owners-password" not in result.output

@@ -179,3 +179,30 @@ def test_session_check_command(tmp_path, at: str, flags: list[str], code: int) -
     args = ["--config", str(project.config), "calendar", "--at", at, *flags]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == code, result.output
+
+
+# What building the public site needs: where the warehouse is and the read-only role. Never the
+# owner's password, the S3 keys, Polygon's key or the webhook.
+READER_SECRETS = {
+    "MARKETFLOW_PG_HOST",
+    "MARKETFLOW_PG_PORT",
+    "MARKETFLOW_PG_DATABASE",
+    "MARKETFLOW_PG_READER_USER",
+    "MARKETFLOW_PG_READER_PASSWORD",
+}
+
+
+def test_the_pages_workflow_gets_only_the_readers_secrets() -> None:
+    path = REPO / ".github" / "workflows" / "pages.yml"
+    workflow = load(path)
+    referenced = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", path.read_text()))
+    assert referenced <= READER_SECRETS, sorted(referenced - READER_SECRETS)
+    assert {"MARKETFLOW_PG_READER_USER", "MARKETFLOW_PG_READER_PASSWORD"} <= referenced
+    assert "secrets: inherit" not in path.read_text()
+    names = set(workflow.get("env") or {})
+    for job in workflow["jobs"].values():
+        names |= set(job.get("env") or {})
+        names |= {k for step in job["steps"] for k in (step.get("env") or {})}
+    writer = {"MARKETFLOW_PG_USER", "MARKETFLOW_PG_PASSWORD", "MARKETFLOW_PG_STATE_DATABASE"}
+    assert not names & writer, sorted(names & writer)
+    assert not [n for n in names if re.match(r"RAW_STORE|POLYGON|ALERTS|SOURCES__|AWS_", n)]

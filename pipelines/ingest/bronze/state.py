@@ -17,11 +17,18 @@ from pipelines.ingest.raw_store import Manifest, RawStore
 
 
 def loaded_load_ids(pipeline: dlt.Pipeline) -> set[str]:
-    """The landings bronze holds (bronze.raw_loads)."""
+    """The landings bronze holds: rows of bronze.raw_loads whose dlt load package completed.
+    dlt commits a package's tables one job at a time and records the package in _dlt_loads
+    last, so a landing whose package was cut short, and whose package is gone with a wiped
+    working folder, is not counted: it is merged again (an idempotent upsert)."""
 
     def query(client: Any) -> Any:
         table = client.make_qualified_table_name(RAW_LOADS_TABLE)
-        return client.execute_sql(f"SELECT load_id FROM {table}")
+        loads = client.make_qualified_table_name("_dlt_loads")
+        return client.execute_sql(
+            f"SELECT load_id FROM {table} WHERE _dlt_load_id IN "
+            f"(SELECT load_id FROM {loads} WHERE status = 0)"
+        )
 
     return {r[0] for r in read_or_empty(pipeline, query)}
 

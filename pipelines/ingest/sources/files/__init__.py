@@ -76,7 +76,9 @@ def files_source(
 
     bars_glob: the files holding bars of `interval` (None: none do); bar_format: how they read.
     actions_file, action_columns: the corporate-actions file and its columns, if any.
-    tickers: keep only these (default: every ticker in the files).
+    tickers: keep only these tickers' bars (default: every ticker in the files). Corporate
+      actions all land: silver names one of a ticker outside the universe
+      (silver.adjustment_events.rejected) instead of dropping it unseen.
     start, end: keep only sessions in this window (dates in the exchange's zone).
     skip_sha256: fingerprints of files landed before; those files are not read again.
     on_reject: called with each refused file; without it the first bad file raises.
@@ -126,7 +128,7 @@ def files_source(
         try:
             columns = {**dict.fromkeys(ACTION_FIELDS), **(action_columns or {})}
             columns = {k: v or k for k, v in columns.items()}
-            table = read_actions_file(drop, columns, bar_format.price_basis, source_name, keep)
+            table = read_actions_file(drop, columns, bar_format.price_basis, source_name)
         except DropFileError as error:
             reject(error)
             return

@@ -40,12 +40,13 @@ from pipelines.ingest.sources.web import (
 )
 from pipelines.ingest.sources.yahoo.client import (
     RedirectingSession,
+    chart_answers,
     configure_yfinance,
     explain,
     forget_cached_answers,
     is_transient,
 )
-from pipelines.ingest.sources.yahoo.frames import actions_table, bars_table
+from pipelines.ingest.sources.yahoo.frames import actions_table, bars_table, with_every_copy
 from pipelines.ingest.sources.yahoo.settings import INTRADAY_HISTORY_DAYS, INTRADAY_WINDOW_DAYS
 
 __all__ = ["RedirectingSession", "source_for", "yahoo_source"]
@@ -87,12 +88,12 @@ def yahoo_source(
     moment = now or datetime.now(UTC)
     notice = on_notice or (lambda message: None)
 
-    def fetch_once(ticker: str, first: date, last: date) -> pd.DataFrame:
+    def fetch_once(ticker: str, first: date, last: date) -> tuple[pd.DataFrame, list[Any]]:
         pacer.wait()
         # yfinance memoises answers about the past, failed ones included: a retry must ask
         # Yahoo again, not replay the 429 or 500 it got.
         forget_cached_answers()
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), chart_answers() as answers:
             warnings.simplefilter("ignore")
             frame = yf.Ticker(ticker, session=session).history(
                 start=first.isoformat(),
@@ -104,11 +105,11 @@ def yahoo_source(
                 repair=False,
                 timeout=pacing.timeout_seconds,
             )
-        return frame
+        return frame, answers
 
     def fetch(ticker: str) -> tuple[pa.Table, pa.Table]:
         first = (starts or {}).get(ticker, start)
-        frames = []
+        frames, answers = [], []
         for window in _request_windows(ticker, first, end, interval, moment, zone, intraday_days):
             if isinstance(window, str):
                 notice(window)
@@ -119,7 +120,9 @@ def yahoo_source(
                 on_retry=lambda m, t=ticker: notice(f"{source_name} {interval} {t}: {m}"),
             )
             try:
-                frames.append(attempt(fetch_once, ticker, *window))
+                frame, answered = attempt(fetch_once, ticker, *window)
+                frames.append(frame)
+                answers += answered
             except YFPricesMissingError as exc:
                 notice(
                     f"{source_name} {interval} {ticker}: no bars for {window[0]}..{window[1]}"
@@ -128,9 +131,10 @@ def yahoo_source(
             except Exception as exc:
                 raise explain(exc) from exc
         frame = pd.concat([f for f in frames if not f.empty]) if frames else pd.DataFrame()
+        bars = with_every_copy(frame, answers, interval, exchange_timezone)
         fetched_at = datetime.now(UTC)
         return (
-            bars_table(frame, ticker, interval, source_name, exchange_timezone, fetched_at),
+            bars_table(bars, ticker, interval, source_name, exchange_timezone, fetched_at),
             actions_table(frame, ticker, source_name, exchange_timezone, fetched_at),
         )
 

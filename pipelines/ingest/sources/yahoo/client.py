@@ -1,9 +1,13 @@
 """yfinance as the source uses it: every request through the caller's session, no retries of
-its own (the source's), caches in the pipeline's folder, and what a failure means."""
+its own (the source's), caches in the pipeline's folder, the chart answers it received (its
+parser keeps one of two bars with one timestamp; the source hands every copy to bronze), and
+what a failure means."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,18 +39,51 @@ class RedirectingSession(requests.Session):
 
 
 _configured = threading.Lock()
+_answers = threading.local()  # .charts: the list chart_answers() is filling in this thread
 
 
 def configure_yfinance(cache_dir: str | None) -> Any:
-    """yfinance raises instead of logging, retries nothing itself (we do), and keeps its
-    time-zone and cookie caches in the pipeline's folder, not the home folder."""
+    """yfinance raises instead of logging, retries nothing itself (we do), keeps its time-zone
+    and cookie caches in the pipeline's folder, not the home folder, and lets chart_answers()
+    see the chart answers it receives."""
     with _configured:
         yf.config.debug.hide_exceptions = False
         yf.config.network.retries = 0
         if cache_dir:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             yf.set_tz_cache_location(cache_dir)
+        _keep_chart_answers(YfData())
     return yf
+
+
+@contextmanager
+def chart_answers() -> Iterator[list[Any]]:
+    """The chart answers (the responses of /v8/finance/chart requests for a period) yfinance
+    receives in this thread inside the block, in order."""
+    answers: list[Any] = []
+    _answers.charts = answers
+    try:
+        yield answers
+    finally:
+        _answers.charts = None
+
+
+def _keep_chart_answers(data: YfData) -> None:
+    """Wrap the `get` of yfinance's one YfData (every request of history(), through whichever
+    session) so that chart_answers() sees the answers; once per process."""
+    if getattr(data, "_marketflow_keeps_charts", False):
+        return
+    plain = data.get
+
+    def get(url: str, params: dict | None = None, timeout: float = 30) -> Any:
+        response = plain(url, params=params, timeout=timeout)
+        charts = getattr(_answers, "charts", None)
+        if charts is not None and "/v8/finance/chart/" in url and "period1" in (params or {}):
+            charts.append(response)
+        return response
+
+    data.get = get
+    data._marketflow_keeps_charts = True
 
 
 def is_transient(exc: BaseException) -> bool:
