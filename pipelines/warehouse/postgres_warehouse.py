@@ -185,6 +185,7 @@ class PostgresWarehouse(Warehouse):
         return PostgresReader(**self._connect_args(*self.reader_credentials))
 
     def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
+        self.preflight()  # an unreachable server is said as such, before the lock's connection
         return advisory_lock(self._connect_args() | {"connect_timeout": 10}, holder, wait_seconds)
 
     def preflight(self) -> None:
