@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import signal
@@ -30,8 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dev import services  # noqa: E402
-from tests.conftest import Project, make_project, write_config  # noqa: E402
+from tests.conftest import Project, ProjectFactory  # noqa: E402
 from tests.faults_slice import (  # noqa: E402
     OVERRIDES,
     armed_run,
@@ -46,13 +46,8 @@ from tests.webhook import Webhook, webhook_server  # noqa: E402
 TABLES = {**SILVER_TABLES, **GOLD_TABLES}
 
 
-def new_project(root: Path, backend: str, databases: list[str]) -> Project:
-    if backend == "duckdb":
-        project = make_project(root, OVERRIDES)
-    else:
-        names, env = services.project_databases("soak")
-        databases += names
-        project = Project(root, write_config(root, OVERRIDES), "postgres", env)
+def new_project(factory: ProjectFactory, root: Path, backend: str) -> Project:
+    project = factory(root, backend, OVERRIDES)
     stage_slice(project.drop)
     return project
 
@@ -83,7 +78,7 @@ def kill_once(project: Project, rng: random.Random, counts: dict, seconds: float
     time.sleep(1)
     left = session_processes(child.pid)
     for line in left:
-        subprocess.run(["kill", "-9", line.split(":")[0]], check=False)
+        os.kill(int(line.split(":")[0]), signal.SIGKILL)
     return how + (f"; {len(left)} process(es) outlived it" if left else "")
 
 
@@ -114,13 +109,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    if args.backend == "postgres":
-        services.up(log=lambda _: None, write_env=False)
     work = Path(tempfile.mkdtemp(prefix="marketflow-soak-"))
-    databases: list[str] = []
+    factory = ProjectFactory()  # the tests' projects: starts the services when needed
     rows = []
     try:
-        reference = new_project(work / "reference", args.backend, databases)
+        reference = new_project(factory, work / "reference", args.backend)
         counts_file = work / "counts.json"
         with webhook_server() as hook:
             started = time.perf_counter()
@@ -140,7 +133,7 @@ def main() -> None:
         print(f"reference: exit {result.returncode}, {seconds:.1f} s, points passed {counts}")
         trial = 0
         while trial < args.kills:
-            project = new_project(work / f"t{trial + 1}", args.backend, databases)
+            project = new_project(factory, work / f"t{trial + 1}", args.backend)
             with webhook_server() as hook:
                 try:
                     how = kill_once(project, rng, counts, seconds)
@@ -168,8 +161,7 @@ def main() -> None:
                   f"verdict {same_verdict}", flush=True)  # fmt: skip
             shutil.rmtree(project.root, ignore_errors=True)
     finally:
-        if databases:
-            services.drop_databases(databases)
+        factory.close()  # drops the databases, stops what it started
         shutil.rmtree(work, ignore_errors=True)
     print(render(rows, args))
 

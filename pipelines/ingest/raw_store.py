@@ -159,6 +159,8 @@ class RawStore:
             markers = self.fs.glob(self._abs(f"{MANIFEST_DIR}/*{PENDING_SUFFIX}"))
         except FileNotFoundError:
             return {}
+        if not markers:  # the usual case: no listing of the manifests
+            return {}
         committed = set(self.manifest_ids())
         swept: dict[str, int] = {}
         for marker in sorted(markers):

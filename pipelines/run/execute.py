@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
+from pipelines.ingest.bronze.load import BronzeResult
 from pipelines.quality.checks import run_checks
 from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
@@ -101,11 +102,12 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
         validate_severity(project)  # a configuration error exits 2 before anything is written
         with warehouse.run_lock(record.holder(), project.settings.run_lock_wait_seconds):
             report = run_pipeline(project, options, console)
+            bronze = report.bronze or BronzeResult()
             record.rows = {
                 "landed_bars": report.landed_rows("bars"),
                 "landed_corporate_actions": report.landed_rows("corporate_actions"),
-                "bronze_bars": report.bronze.bars if report.bronze else 0,
-                "bronze_corporate_actions": report.bronze.corporate_actions if report.bronze else 0,
+                "bronze_bars": bronze.bars,
+                "bronze_corporate_actions": bronze.corporate_actions,
             }
             record.failed_tickers = [str(r) for r in report.failed_tickers]
             record.add_checks(report.checks)

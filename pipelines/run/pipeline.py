@@ -33,7 +33,6 @@ from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import run_exit_code
 from pipelines.transform.driver import TransformResult, progress_console, transform
-from pipelines.warehouse.engines import Warehouse
 
 
 @dataclass
@@ -83,8 +82,8 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
     report = RunReport()
     store = open_store(project)
 
-    # Nothing is written before both can be: a run never half-starts on a missing service.
-    Warehouse.of(project).preflight()
+    # Nothing is written before both can be: a run never half-starts on a missing service (the
+    # warehouse's run lock has checked the warehouse).
     store.preflight()
     for load_id, files in store.sweep_killed_landings().items():
         console.print(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -94,8 +94,12 @@ class DuckDBWarehouse(Warehouse):
     def reader(self, snapshot_dir: Path) -> Reader:
         return DuckDBSnapshot(self.path, snapshot_dir)
 
-    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
-        return file_lock(self.path, holder, wait_seconds)
+    @contextmanager
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> Iterator[None]:
+        with file_lock(self.path, holder, wait_seconds):
+            # After the lock: a file another run holds is waited for, not refused.
+            self.preflight()
+            yield
 
     def preflight(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -155,9 +155,11 @@ class Warehouse(ABC):
         """A read-only reader for the API, which must never block a run."""
 
     @abstractmethod
-    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
-        """Held for a whole run (locks.py): raises locks.WarehouseBusy, naming the holder, when
-        another run keeps the warehouse for longer than `wait_seconds`."""
+    @contextmanager
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> Iterator[None]:
+        """Held for a whole run (locks.py), once the warehouse is known to be writable
+        (preflight): raises locks.WarehouseBusy, naming the holder, when another run keeps the
+        warehouse for longer than `wait_seconds`."""
 
     @abstractmethod
     def preflight(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -184,9 +184,11 @@ class PostgresWarehouse(Warehouse):
     def reader(self, snapshot_dir: Path) -> Reader:
         return PostgresReader(**self._connect_args(*self.reader_credentials))
 
-    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> AbstractContextManager:
+    @contextmanager
+    def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> Iterator[None]:
         self.preflight()  # an unreachable server is said as such, before the lock's connection
-        return advisory_lock(self._connect_args() | {"connect_timeout": 10}, holder, wait_seconds)
+        with advisory_lock(self._connect_args() | {"connect_timeout": 10}, holder, wait_seconds):
+            yield
 
     def preflight(self) -> None:
         self._check("warehouse")
