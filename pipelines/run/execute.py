@@ -22,7 +22,7 @@ from pipelines.run.outcome import ExitCode, classify, describe
 from pipelines.run.pipeline import RunReport, run_pipeline
 from pipelines.run.runlog import RunRecord, send_alert, write_run
 from pipelines.run.summary import Summary, summarize
-from pipelines.transform.driver import mark_transformed
+from pipelines.transform.pending import mark_transformed
 from pipelines.warehouse.engines import Warehouse
 
 
@@ -119,7 +119,7 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
             logged = log_and_alert(project, record)
             checkpoint("run.mark")
             if report.transform is not None:
-                mark_transformed(project, report.transform.load_ids)
+                mark_transformed(project, report.transform.pending)
     except BaseException as exc:
         raise _failed(project, record, exc, logged) from exc
     return RunOutcome(record, report, summary, logged)

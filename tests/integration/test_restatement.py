@@ -8,9 +8,12 @@ import shutil
 from datetime import date
 
 import pandas as pd
+import pytest
 
+from pipelines.analytics.bar_rules import reason_text
+from pipelines.config.indices import index_members
 from pipelines.ingest import demo_data as demo
-from tests.conftest import AS_OF, REPO
+from tests.conftest import AS_OF, REPO, write_config
 
 NEW_MODEL = """MODEL (
   name silver.daily_bar_closes,
@@ -48,3 +51,52 @@ def test_a_new_model_reading_bronze_is_restated_by_a_late_bar(new_project) -> No
     assert project.scalar(sql) == late["Close"].iloc[0]
     silver = "SELECT close FROM silver.bars_daily WHERE session_date = DATE '2005-03-01'"
     assert project.scalar(silver) == late["Close"].iloc[0]
+
+
+def test_a_universe_change_and_new_actions_take_effect_the_same_day(new_project) -> None:
+    """A universe change lands nothing, yet silver must follow it in the same day's run, also
+    when the run that wrote it was killed; new corporate actions restate silver and gold."""
+    project = new_project("duckdb", {"universe": {"tickers": ["AAPL"], "indices": []}})
+    # AAPL's and IBM's bars and actions: IBM is outside the universe, so only its actions land.
+    demo.stage(project.drop, tickers=["AAPL", "IBM"], start=date(2005, 1, 3), end=date(2005, 6, 30))
+    first = project.cli("run", "--as-of", AS_OF, check=False)
+    assert first.returncode == 3 and "ticker not in the universe" in first.stdout
+    tickers = "SELECT ticker, name, sector FROM silver.tickers ORDER BY ticker"
+    assert project.query(tickers)["ticker"].tolist() == ["AAPL"]
+    events = (
+        "SELECT ex_date, rejected FROM silver.adjustment_events WHERE ticker = 'IBM' ORDER BY 1"
+    )
+    unknown = project.query(events)
+    assert len(unknown) > 1 and set(unknown["rejected"]) == {reason_text("unknown_ticker")}
+
+    # IBM joins, and an index brings names and sectors: nothing new lands. The run that wrote
+    # the universe is killed right after; the rerun, still the same day, must finish the job.
+    write_config(project.root, {"universe": {"tickers": ["AAPL", "IBM"], "indices": ["DOW JONES"]}})
+    assert project.cli_killed_at("bronze.universe#1", "run", "--as-of", AS_OF).returncode < 0
+    rerun = project.cli("run", "--as-of", AS_OF)
+    assert f"restated from {unknown['ex_date'].min():%Y-%m-%d}" in rerun.stdout  # IBM's first
+    silver = project.query(tickers).set_index("ticker")
+    members = {m.ticker for m in index_members("DOW JONES")} | {"AAPL", "IBM"}
+    assert set(silver.index) == members
+    assert silver.loc["IBM", "name"] and silver.loc["IBM", "sector"]
+    ibm = project.query(events)
+    assert ibm["ex_date"].tolist() == unknown["ex_date"].tolist() and ibm["rejected"].isna().all()
+
+    # A dividend the vendor adds later: every earlier AAPL price moves by 1 - D / close(prev).
+    gold = (
+        "SELECT adj_close FROM gold.daily_features "
+        "WHERE ticker = 'AAPL' AND session_date = DATE '2005-04-29'"
+    )
+    before = project.scalar(gold)
+    actions = pd.read_csv(project.drop / demo.ACTIONS_FILE)
+    added = pd.DataFrame(
+        [{"ticker": "AAPL", "ex_date": "2005-05-02", "action": "dividend", "value": 0.36}]
+    )
+    pd.concat([actions, added]).to_csv(project.drop / demo.ACTIONS_FILE, index=False)
+    project.cli("run", "--as-of", AS_OF)
+    multiplier = (
+        "SELECT multiplier FROM silver.adjustment_events "
+        "WHERE ticker = 'AAPL' AND ex_date = DATE '2005-05-02'"
+    )
+    assert project.scalar(multiplier) == pytest.approx(1 - 0.36 / 36.06)
+    assert project.scalar(gold) == pytest.approx(before * (1 - 0.36 / 36.06))

@@ -4,11 +4,14 @@ a check counts (the `published` tag) and what a run reads a row of."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from pipelines.config import load_project
 from pipelines.quality.checks import model_name, physical_tables, tagged
-from pipelines.transform.driver import restated_models
+from pipelines.transform.driver import readers_of, restatements
+from pipelines.transform.pending import UNIVERSE, Pending
 from pipelines.warehouse.sqlmesh import sqlmesh_context
 from tests.conftest import make_project
 
@@ -26,7 +29,7 @@ def names(context, fqns) -> set[str]:
 
 
 def test_the_models_that_read_bronze_are_restated(context) -> None:
-    assert names(context, restated_models(context)) == {
+    assert names(context, readers_of(context)) == {
         "silver.adjustment_events",  # reads bronze.tickers: an action of an unknown ticker
         "silver.bars_daily_checked",
         "silver.bars_1m_checked",
@@ -37,7 +40,7 @@ def test_the_models_that_read_bronze_are_restated(context) -> None:
 
 
 def test_every_incremental_model_is_restated_or_downstream_of_one(context) -> None:
-    restated = set(restated_models(context))
+    restated = set(readers_of(context))
     covered = set(restated)
     for fqn in restated:
         covered |= set(context.dag.downstream(fqn))
@@ -54,3 +57,35 @@ def test_published_tables_and_what_a_run_reads(context) -> None:
     # the views' tables, not the views: one row read each on any history
     assert {"silver.bars_daily_continuous", "gold.features_windowed"} <= set(physical)
     assert "silver.bars_daily" not in physical
+
+
+def test_a_universe_change_restates_what_reads_bronze_tickers(context) -> None:
+    assert names(context, readers_of(context, {UNIVERSE})) == {
+        "silver.adjustment_events",
+        "silver.tickers",
+    }
+
+
+def test_what_is_restated_from_when(context) -> None:
+    end = date(2026, 11, 20)
+    landings = Pending(["l1"], date(2005, 3, 1))
+    universe = Pending(universe=True, universe_from=date(2000, 5, 8))
+    # nothing pending, or a landing after the run's last session: nothing to restate
+    assert restatements(context, Pending(), end) == []
+    assert restatements(context, Pending(["l2"], date(2026, 12, 1)), end) == []
+    assert restatements(context, landings, end) == [(readers_of(context), date(2005, 3, 1))]
+    # a universe change with no action of a ticker that joined or left: the latest session
+    assert restatements(context, Pending(universe=True), end) == [
+        (readers_of(context, {UNIVERSE}), end)
+    ]
+    assert restatements(context, universe, end) == [
+        (readers_of(context, {UNIVERSE}), date(2000, 5, 8))
+    ]
+    both = Pending(["l1"], date(2005, 3, 1), universe=True, universe_from=date(2000, 5, 8))
+    assert [first for _, first in restatements(context, both, end)] == [
+        date(2005, 3, 1),
+        date(2000, 5, 8),
+    ]
+    # ... but not when the landings' restatement, which covers every reader, starts earlier
+    covered = Pending(["l1"], date(2005, 3, 1), universe=True, universe_from=date(2010, 1, 4))
+    assert restatements(context, covered, end) == [(readers_of(context), date(2005, 3, 1))]

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.config import Project
-from pipelines.config.constants import TICKERS_TABLE
+from pipelines.config.constants import ACTIONS_TABLE, TICKERS_TABLE
 from pipelines.config.indices import index_members
 from pipelines.ingest.bronze.pipeline import bronze_pipeline, finish_pending, read_or_empty
 
@@ -59,30 +59,56 @@ def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
 
 def load_universe(project: Project) -> bool:
     """bronze.tickers: the universe with sector and industry; rewritten only when the
-    universe in config.yaml (or the index data) changed. True when it was written."""
+    universe in config.yaml (or the index data) changed. True when it was written.
+
+    A rewrite lands nothing, yet silver must follow it: the rows carry `transformed_at` (NULL
+    until a run's verdict is out, like a landing's in bronze.raw_loads) and `restate_from`,
+    the earliest corporate action of a ticker that joined or left the universe (an action of a
+    ticker outside it adjusts nothing). A change not transformed yet is carried into the next.
+    """
     universe = project.settings.universe
     table = universe_table(universe.tickers, universe.indices)
     content = table.drop_columns(["updated_at"])
     digest = hashlib.sha256(str(content.to_pylist()).encode()).hexdigest()
-    table = table.append_column("universe_sha", pa.array([digest] * table.num_rows, pa.string()))
     pipeline = bronze_pipeline(project)
     # A killed run can leave a load package whose tickers job is redone on resume, and dlt
     # appends on a redo: finish it first, then accept the table only if it holds exactly
     # this universe once (anything else is rewritten).
     finish_pending(pipeline)
-
-    def query(client: Any) -> Any:
-        name = client.make_qualified_table_name(TICKERS_TABLE)
-        return client.execute_sql(
-            f"SELECT universe_sha, COUNT(*), COUNT(DISTINCT ticker) FROM {name} "
-            "GROUP BY universe_sha"
-        )
-
-    stored = read_or_empty(pipeline, query)
-    if [tuple(r) for r in stored] == [(digest, table.num_rows, table.num_rows)]:
+    stored = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, STORED_SQL)))
+    pending = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, PENDING_SQL)))
+    once = len({ticker for ticker, _, _ in stored}) == len(stored) == table.num_rows
+    # A table written before these columns existed has no pending row: rewrite it once.
+    if once and {(sha, n) for _, sha, n in stored} == {(digest, len(stored))} and pending:
         return False
+    changed = {ticker for ticker, _, _ in stored} ^ set(table.column("ticker").to_pylist())
+    first_actions = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, ACTIONS_SQL)))
+    dates = [first for ticker, first in first_actions if ticker in changed]
+    dates += [row[0] for row in pending if row[0] is not None and row[1]]  # an earlier change
+    n = table.num_rows
+    table = (
+        table.append_column("universe_sha", pa.array([digest] * n, pa.string()))
+        .append_column("restate_from", pa.array([min(dates) if dates else None] * n, pa.date32()))
+        .append_column("transformed_at", pa.nulls(n, pa.timestamp("us", tz="UTC")))
+    )
     info = pipeline.run(
         table, table_name=TICKERS_TABLE, write_disposition="replace", primary_key="ticker"
     )
     info.raise_on_failed_jobs()
     return True
+
+
+STORED_SQL = "SELECT ticker, universe_sha, COUNT(*) OVER (PARTITION BY universe_sha) FROM {tickers}"
+# (restate_from, not transformed yet) of the stored universe; none before these columns.
+PENDING_SQL = (
+    "SELECT MIN(restate_from), COUNT(*) - COUNT(transformed_at) > 0 FROM {tickers} "
+    "HAVING COUNT(*) > 0"
+)
+ACTIONS_SQL = "SELECT ticker, MIN(ex_date) FROM {actions} GROUP BY ticker"
+
+
+def _sql(client: Any, template: str) -> str:
+    return template.format(
+        tickers=client.make_qualified_table_name(TICKERS_TABLE),
+        actions=client.make_qualified_table_name(ACTIONS_TABLE),
+    )
