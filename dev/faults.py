@@ -3,9 +3,11 @@ CLI with its checkpoints armed. `MARKETFLOW_KILL_AT=<point>[#<n>]` makes the pro
 itself the n-th time (default 1st) it passes <point>: no signal handler, no cleanup, no flush,
 exactly what a killed runner or an out-of-memory kill does.
 
-`MARKETFLOW_PAUSE_AT=<point>[#<n>]:<seconds>` makes it sleep there instead (a run that holds
-its warehouse for as long as a test needs). `MARKETFLOW_COUNT_POINTS=<file>` writes how often
-each point was passed to <file> (JSON) when the process ends: the soak draws its kills from it.
+`MARKETFLOW_PAUSE_AT=<point>[#<n>]:<seconds>` makes it wait there instead (a run that holds
+its warehouse for as long as a test needs): it writes `paused at <point>` to stderr, then waits
+the seconds, or until the file `MARKETFLOW_RELEASE_FILE` names exists.
+`MARKETFLOW_COUNT_POINTS=<file>` writes how often each point was passed to <file> (JSON) when
+the process ends: the soak draws its kills from it.
 
 Points: those of pipelines/checkpoints.py (one at each stage boundary, listed there), and
 `process.fork`: right after the process forks a child (SQLMesh's project-loading workers), so
@@ -48,10 +50,17 @@ def killer(target: str) -> Callable[[str], None]:
     return at(target, lambda: os.kill(os.getpid(), signal.SIGKILL))
 
 
-def pauser(spec: str) -> Callable[[str], None]:
-    """A checkpoint hook that sleeps at `target:seconds`."""
+def pauser(spec: str, release: str | None = None) -> Callable[[str], None]:
+    """A checkpoint hook that waits at `target:seconds`, or until the file `release` exists."""
     target, _, seconds = spec.rpartition(":")
-    return at(target, lambda: time.sleep(float(seconds)))
+
+    def wait() -> None:
+        print(f"paused at {target}", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + float(seconds)
+        while time.monotonic() < deadline and not (release and Path(release).exists()):
+            time.sleep(0.1)
+
+    return at(target, wait)
 
 
 if __name__ == "__main__":
@@ -61,7 +70,7 @@ if __name__ == "__main__":
         checkpoints.arm(hook)
         os.register_at_fork(after_in_parent=lambda: hook("process.fork"))
     elif pause:
-        checkpoints.arm(pauser(pause))
+        checkpoints.arm(pauser(pause, os.environ.get("MARKETFLOW_RELEASE_FILE")))
     elif counts_file := os.environ.get("MARKETFLOW_COUNT_POINTS"):
         counts: Counter[str] = Counter()
         checkpoints.arm(lambda point: counts.update([point]))

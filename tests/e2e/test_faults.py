@@ -117,24 +117,22 @@ def test_one_run_at_a_time_per_warehouse(new_project, backend: str) -> None:
     and its ops.runs row is written all the same."""
     project = new_project(backend, {**OVERRIDES, "run_lock_wait_seconds": 1})
     stage_slice(project.drop)
+    release = project.root / "release"
     holder = armed_run(
         project,
-        {"MARKETFLOW_PAUSE_AT": "sqlmesh.batch#3:30"},
+        {"MARKETFLOW_PAUSE_AT": "sqlmesh.batch#3:300", "MARKETFLOW_RELEASE_FILE": str(release)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        first_line = ""
-        while "(run " not in first_line:  # "marketflow run: warehouse ... (run <id>)"
-            first_line = holder.stdout.readline()
+        first_line = _line_with(holder, "(run ")  # "marketflow run: warehouse ... (run <id>)"
         holder_id = first_line.rsplit("(run ", 1)[1].split(")")[0]
-        while "SQLMesh" not in holder.stdout.readline():
-            pass
-        time.sleep(5)  # at its third model batch, where it pauses for 30 s
+        _line_with(holder, "paused at sqlmesh.batch")
         second = project.cli("run", "--as-of", AS_OF, check=False)
         assert holder.poll() is None, "the holder ended before the second run tried"
     finally:
+        release.touch()
         output = holder.communicate(timeout=600)[0]
     assert holder.returncode == 3, output  # the slice's verdict: the planted step
     assert second.returncode == 1, second.stdout + second.stderr
@@ -147,3 +145,11 @@ def test_one_run_at_a_time_per_warehouse(new_project, backend: str) -> None:
     refused = runs[runs["run_id"] != holder_id]
     assert refused[["status", "exit_code"]].values.tolist() == [["failed", 1]]
     assert holder_id in refused["error"].iloc[0]
+
+
+def _line_with(process: subprocess.Popen, text: str) -> str:
+    """The first line of the process's output containing `text` (fails if it ends before)."""
+    while line := process.stdout.readline():
+        if text in line:
+            return line
+    raise AssertionError(f"the process ended before printing {text!r}")
