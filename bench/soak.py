@@ -56,19 +56,21 @@ class NotKilled(Exception):
     """The run ended before the moment drawn for its kill."""
 
 
-def kill_once(project: Project, rng: random.Random, counts: dict, seconds: float) -> str:
-    """One run, SIGKILLed at a random point or moment; returns how, and what it left."""
+def kill_once(project: Project, rng: random.Random, counts: dict, seconds: float, hook: str) -> str:
+    """One run, SIGKILLed at a random point or moment; returns how, and what it left. It
+    alerts `hook`, as the rerun does: a run killed after its alert has delivered it."""
+    alerts = {"ALERTS__WEBHOOK_URL": hook}
     if rng.random() < 0.5:
         point = rng.choice(sorted(counts))
         how = f"{point}#{rng.randint(1, counts[point])}"
-        child = armed_run(project, {"MARKETFLOW_KILL_AT": how}, **_quiet())
+        child = armed_run(project, {"MARKETFLOW_KILL_AT": how, **alerts}, **_quiet())
         child.wait(timeout=900)
     else:
         # Within the reference run's length; a run that still ends first was not killed, and
         # its rerun rightly finds nothing new: the trial draws again.
         after = rng.uniform(0.5, 0.9 * seconds)
         how = f"after {after:.1f} s"
-        child = armed_run(project, {}, **_quiet())
+        child = armed_run(project, alerts, **_quiet())
         try:
             child.wait(timeout=after)
             raise NotKilled(how)
@@ -136,7 +138,7 @@ def main() -> None:
             project = new_project(factory, work / f"t{trial + 1}", args.backend)
             with webhook_server() as hook:
                 try:
-                    how = kill_once(project, rng, counts, seconds)
+                    how = kill_once(project, rng, counts, seconds, hook)
                 except NotKilled as ended:
                     print(f"  ({ended}: the run ended first; drawn again)")
                     shutil.rmtree(project.root, ignore_errors=True)
@@ -150,7 +152,10 @@ def main() -> None:
                 given = delivered(project)
                 Webhook.received.clear()
                 rerun = run(project, hook)
-                same_verdict = verdict(project, rerun) == expected or given == _logged(expected)
+                got = verdict(project, rerun)
+                same_verdict = got == expected or given == _logged(expected)
+                if not same_verdict:
+                    print(f"    verdict {got}; the killed run gave {given}; expected {expected}")
             try:
                 assert_same_tables(snapshot(project, TABLES), tables)
                 same_tables = True

@@ -26,3 +26,19 @@ TELEMETRY_OFF = {
 }
 for _key, _value in TELEMETRY_OFF.items():
     os.environ.setdefault(_key, _value)
+
+# Soda loads the first .env above its own install folder as it is imported (with the virtualenv
+# inside a repository: that repository's .env, whatever project runs, with another warehouse's
+# owner password). A project's .env is config/loader.py's alone to read: Soda's environment
+# helper, a singleton, is created here once with python-dotenv's own switch off.
+_dotenv_switch = os.environ.get("PYTHON_DOTENV_DISABLED")
+os.environ["PYTHON_DOTENV_DISABLED"] = "1"
+try:
+    from soda_core.common.env_config_helper import EnvConfigHelper
+
+    EnvConfigHelper()
+finally:
+    if _dotenv_switch is None:
+        del os.environ["PYTHON_DOTENV_DISABLED"]
+    else:
+        os.environ["PYTHON_DOTENV_DISABLED"] = _dotenv_switch

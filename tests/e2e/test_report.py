@@ -203,8 +203,7 @@ def reader_only(project) -> dict[str, str]:
     reader role; no owner, S3, Polygon or webhook variable, and no .env read."""
     env = {k: v for k, v in os.environ.items() if not re.match(PIPELINE_SECRETS, k)}
     env |= {name: project.env[name] for name in READER_ONLY}
-    # Soda loads the first .env above its own install folder (here the repository's, which
-    # `make services-up` fills with the owner's credentials): none is read here.
+    # python-dotenv's own switch, which config/loader.py honours: not even a project .env.
     return env | {"PYTHON_DOTENV_DISABLED": "1"}
 
 
