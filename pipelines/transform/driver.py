@@ -86,6 +86,17 @@ def execution_time(end: date) -> datetime:
     return datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC)
 
 
+def missing_inputs(context: Context) -> list[str]:
+    """The bronze tables the models read that do not exist yet (dlt creates each with its first
+    landing), as schema.table."""
+    adapter = context.engine_adapter
+    return sorted(
+        ".".join(name.replace('"', "").split(".")[-2:])
+        for name, model in context.models.items()
+        if model.kind.is_external and not adapter.table_exists(name)
+    )
+
+
 def has_prod(context: Any) -> bool:
     return context.state_reader.get_environment("prod") is not None
 
@@ -94,6 +105,12 @@ def transform(project: Project, end: date, console: Any | None = None) -> Transf
     """Bring silver and gold up to date with bronze, through session `end`."""
     context = sqlmesh_context(project, console)
     try:
+        if missing := missing_inputs(context):
+            raise TransformError(
+                f"{', '.join(missing)} do not exist yet: no landing has brought any (a first "
+                "run needs files in the drop folder, or bars and corporate actions from a "
+                "provider; see what ingest said above)"
+            )
         pending = pending_changes(context.engine_adapter)
         exec_time = execution_time(end)
         existed = has_prod(context)

@@ -3,6 +3,7 @@ column, the good ones load (bad configuration and flags: tests/unit/test_bad_con
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pipelines.ingest import demo_data as demo
@@ -46,3 +47,18 @@ def test_malformed_drop_files_are_rejected_and_nothing_from_them_loads(tmp_path:
     assert fixed.returncode == 3, fixed.stdout + fixed.stderr
     for named in ("no bars off the calendar", "no missing daily sessions"):
         assert named in fixed.stdout
+
+
+def test_a_first_run_with_nothing_landed_says_so(tmp_path: Path) -> None:
+    """An empty drop folder on a new warehouse: not SQLMesh's "Plan application failed" on a
+    missing table, but what is missing and why; once a file is dropped, the run goes through."""
+    project = make_project(tmp_path)
+    result = project.cli("run", "--as-of", AS_OF, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    message = " ".join(result.stderr.split())
+    assert "do not exist yet: no landing has brought any" in message, message
+    assert "bronze.bars" in message and "bronze.corporate_actions" in message, message
+    assert "Plan application failed" not in result.stdout + result.stderr
+    demo.stage(project.drop, tickers=["IBM"], start=None, end=date(2000, 3, 31))
+    project.cli("run", "--as-of", AS_OF)
+    assert project.scalar("SELECT COUNT(*) FROM gold.daily_features") > 0
