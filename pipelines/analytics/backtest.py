@@ -67,18 +67,16 @@ class Params:
     def check(self) -> None:
         """ParameterError naming the parameter."""
         if self.strategy not in ("sma_cross", "momentum"):
-            raise ParameterError(
-                "strategy", f"strategy: {self.strategy!r} is not sma_cross or momentum"
-            )
+            raise ParameterError("strategy", f"{self.strategy!r} is not sma_cross or momentum")
         if self.strategy == "sma_cross" and not 1 <= self.fast < self.slow:
             raise ParameterError(
                 "fast", f"fast ({self.fast}) must be at least 1 and below slow ({self.slow})"
             )
         if self.strategy == "momentum" and self.lookback < 1:
-            raise ParameterError("lookback", f"lookback: {self.lookback} must be at least 1")
+            raise ParameterError("lookback", f"{self.lookback} must be at least 1")
         for name in ("fee_bps", "slippage_bps"):
             if not 0 <= getattr(self, name) < 10_000:
-                raise ParameterError(name, f"{name}: must be in [0, 10000)")
+                raise ParameterError(name, "must be in [0, 10000)")
 
 
 @dataclass

@@ -5,6 +5,7 @@ quality, 4 no session)."""
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -24,11 +25,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"marketflow {version('marketflow')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     config: Annotated[
         Path, typer.Option("--config", help="config.yaml to use", show_default=True)
     ] = Path(DEFAULT_CONFIG),
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print the version and exit", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
     State.config = config
 

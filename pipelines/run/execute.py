@@ -17,7 +17,7 @@ from pipelines.ingest.bronze.load import BronzeResult
 from pipelines.quality.checks import run_checks
 from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
-from pipelines.run.options import RunOptions
+from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import ExitCode, classify, describe
 from pipelines.run.pipeline import RunReport, run_pipeline
 from pipelines.run.runlog import RunRecord, send_alert, write_run
@@ -91,6 +91,9 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
     that is redone by the next one, checks and alert included, so no verdict is ever lost (an
     alert may then be sent twice, never not at all)."""
     started = time.perf_counter()
+    # A mistyped flag is not a run: it exits 2 with no ops.runs row (config.yaml's own errors,
+    # which a scheduled run can meet, are logged and alerted on below).
+    options = resolve_options(project, options)
     record = RunRecord(command=title, arguments=sys.argv[1:])
     warehouse = Warehouse.of(project)
     console.print(

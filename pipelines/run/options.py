@@ -27,6 +27,12 @@ def today_at_exchange(project: Project) -> date:
     return datetime.now(ZoneInfo(project.settings.exchange.timezone)).date()
 
 
+def listing(names: list[str], most: int = 20) -> str:
+    """`A, B, C` or, past `most` names, `A, B, ... and 480 more`."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... and {len(names) - most} more"
+
+
 def resolve_options(project: Project, options: RunOptions) -> RunOptions:
     """Check the run's arguments against config.yaml; ConfigError names the bad flag."""
     settings = project.settings
@@ -48,7 +54,11 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
     tickers = options.tickers or list(universe)
     unknown = [t for t in tickers if t not in universe]
     if unknown:
-        raise ParameterError("tickers", f"not in the universe of config.yaml: {', '.join(unknown)}")
+        raise ParameterError(
+            "tickers",
+            f"not in the universe of config.yaml: {', '.join(unknown)} "
+            f"(it holds {listing(sorted(universe))})",
+        )
     if options.start and options.end and options.start > options.end:
         raise ConfigError(f"--start {options.start} is after --end {options.end}")
     return replace(

@@ -30,7 +30,7 @@ from pipelines.ingest.sources.files.drop_folder import load_fingerprints, save_f
 from pipelines.ingest.sources.schema import Rejection, SourceRequest
 from pipelines.quality.checks import run_checks
 from pipelines.quality.results import CheckResult, failed
-from pipelines.run.options import RunOptions, resolve_options
+from pipelines.run.options import RunOptions
 from pipelines.run.outcome import run_exit_code
 from pipelines.transform.driver import TransformResult, progress_console, transform
 
@@ -78,7 +78,7 @@ def _stage(report: RunReport, name: str, console: Console) -> Iterator[None]:
 
 
 def run_pipeline(project: Project, options: RunOptions, console: Console) -> RunReport:
-    options = resolve_options(project, options)
+    """The stages of a run, on options resolved by execute_run (resolve_options)."""
     report = RunReport()
     store = open_store(project)
 

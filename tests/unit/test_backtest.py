@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.analytics.backtest import Params, run
 from pipelines.analytics.crossover import TIE
+from pipelines.config.errors import ParameterError
 from pipelines.ingest.demo_data import bundled_bars
 
 CLOSES = [10.0, 11.0, 12.0, 11.0, 10.0, 11.0, 12.0, 13.0, 12.0, 11.0]
@@ -157,3 +158,19 @@ def test_a_tie_within_the_crossover_tolerance_is_not_long() -> None:
     assert tied.daily["signal"].tolist() == [0, 0, 0, 0]
     clear = bars.assign(adj_close=[10.0, 10.0, 10.0, 10.5])
     assert run(clear, Params(strategy="sma_cross", fast=1, slow=3)).daily["signal"].iloc[-1] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        (Params(strategy="bogus"), "--strategy: 'bogus' is not sma_cross or momentum"),
+        (Params(fast=200, slow=50), "--fast: fast (200) must be at least 1 and below slow (50)"),
+        (Params(strategy="momentum", lookback=0), "--lookback: 0 must be at least 1"),
+        (Params(fee_bps=-1), "--fee-bps: must be in [0, 10000)"),
+    ],
+)
+def test_a_bad_parameter_is_named_once(params: Params, said: str) -> None:
+    """The CLI shows `error: <what ParameterError says>`: the flag once, then what is wrong."""
+    with pytest.raises(ParameterError) as caught:
+        params.check()
+    assert str(caught.value) == said

@@ -124,7 +124,11 @@ def test_bad_config_exits_2_naming_the_key(tmp_path: Path, edit, message: str | 
     ("args", "message"),
     [
         (["run", "--interval", "5m"], "--interval: '5m' is not 1d or 1m"),
-        (["run", "--tickers", "AAPL,TSLA"], "--tickers: not in the universe of config.yaml: TSLA"),
+        (
+            ["run", "--tickers", "AAPL,TSLA"],
+            "--tickers: not in the universe of config.yaml: TSLA "
+            "(it holds AAPL, FB, GOOG, IBM, MSFT)",
+        ),
         (["run", "--provider", "nope"], "--provider: 'nope' is not defined under providers"),
         (["run", "--gateway", "nope"], "--gateway: 'nope' is not a gateway"),
         (["backfill", "--start", "2005-13-01", "--end", "2005-12-31"], "--start: '2005-13-01'"),
@@ -137,7 +141,9 @@ def test_bad_arguments_exit_2_naming_the_flag(
     project = make_project(tmp_path)
     result = cli("--config", str(project.config), *args)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert message in result.stderr
+    assert message in " ".join(result.stderr.split())
+    # A mistyped flag is not a run: no ops.runs row, nothing written at all.
+    assert not project.warehouse.exists() and not project.raw.exists()
 
 
 def test_missing_config_file_exits_2(tmp_path: Path) -> None:
