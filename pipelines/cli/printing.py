@@ -79,9 +79,12 @@ def print_summary(summary: Summary, checks: list[CheckResult]) -> None:
         for status, word in WORDS.items()
         if statuses.count(status) or status == "pass"
     )
+    covered = f"{len(per_ticker)} tickers, {bars:,}{scope} daily bars{span}"
+    if summary.standing is not None:
+        tickers, last = summary.standing
+        covered = f"up to date: {tickers} tickers through {last}"
     console.print(
-        f"[bold]Summary[/bold]: {len(per_ticker)} tickers, {bars:,}{scope} daily bars{span}; "
-        f"landed {summary.landed_bars:,} bars this run"
+        f"[bold]Summary[/bold]: {covered}; landed {summary.landed_bars:,} bars this run"
         + (f"; checks: {tally}" if checks else "")
         + f"; {summary.seconds:.1f}s ({stages})"
     )

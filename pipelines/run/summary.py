@@ -22,6 +22,7 @@ class Summary:
     landed_bars: int
     seconds: float
     stages: dict[str, float]
+    standing: tuple[int, date | None] | None = None  # restated nothing: tickers, latest session
 
 
 def summarize(project: Project, report: RunReport, seconds: float, whole: bool) -> Summary:
@@ -32,6 +33,9 @@ def summarize(project: Project, report: RunReport, seconds: float, whole: bool) 
     if whole or since is not None:
         per_ticker = queries.daily_coverage(Warehouse.of(project), since)
     counts = row_counts(project) if whole else {}
-    return Summary(
+    summary = Summary(
         whole, since, per_ticker, counts, report.landed_rows("bars"), seconds, report.seconds
     )
+    if not whole and since is None and report.transform is not None:
+        summary.standing = queries.latest_coverage(Warehouse.of(project))
+    return summary

@@ -195,6 +195,15 @@ def has_daily_bars(db: Reader) -> bool:
     )
 
 
+def latest_coverage(db: Reader) -> tuple[int, date | None]:
+    """(tickers with a good daily bar, the latest such session): where the warehouse stands."""
+    found = db.rows(
+        "SELECT COUNT(*) AS n, MAX(last_session) AS last FROM silver.ticker_sessions "
+        "WHERE last_session IS NOT NULL"
+    )
+    return (int(found[0]["n"]), found[0]["last"]) if found else (0, None)
+
+
 def daily_coverage(db: Reader, since: date | None) -> list[tuple[str, int, date, date]]:
     """(ticker, bars, first session, last session) of the good daily bars, from `since` on."""
     where, params = ("WHERE session_date >= ?", [since]) if since else ("", [])

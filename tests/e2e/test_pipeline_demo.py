@@ -101,6 +101,12 @@ def test_second_identical_run_changes_nothing(new_project, backend) -> None:
     landings = project.scalar("SELECT COUNT(*) FROM bronze.raw_loads")
     result = project.cli("run", "--as-of", AS_OF)
     assert "nothing new" in result.stdout
+    # The summary says where the warehouse stands, read from silver here independently.
+    coverage = project.query(
+        "SELECT COUNT(DISTINCT ticker) AS n, MAX(session_date) AS last FROM silver.bars_daily"
+    ).iloc[0]
+    said = f"Summary: up to date: {coverage['n']} tickers through {coverage['last']:%Y-%m-%d}"
+    assert said in " ".join(result.stdout.split()), result.stdout[-1500:]
     assert project.scalar("SELECT COUNT(*) FROM bronze.bars") == bronze_before
     assert project.scalar("SELECT COUNT(*) FROM bronze.raw_loads") == landings
     assert_same_tables(before, snapshot(project, {**SILVER_TABLES, **GOLD_TABLES}), rtol=0)
