@@ -6,6 +6,7 @@ webhook (or fail without failing the command)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -132,10 +133,20 @@ def test_planted_faults_are_named_and_alerted(new_project, backend, webhook) -> 
     run = project.cli("run", "--as-of", AS_OF, check=False, env={"ALERTS__WEBHOOK_URL": webhook})
     assert run.returncode == 3, run.stdout + run.stderr
 
-    checked = project.cli("check", "--as-of", AS_OF, check=False)
+    checked = project.cli("check", "--as-of", AS_OF, "--problems", check=False)
     assert checked.returncode == 3
     faulty = project.cli("check", "--as-of", AS_OF, "--json", check=False)
     failing = {c["name"]: c for c in json.loads(faulty.stdout)["checks"] if c["status"] == "fail"}
+    # --problems: the checks that warn or fail, none that passed, and the count of each status.
+    statuses = Counter(c["status"] for c in json.loads(faulty.stdout)["checks"])
+    passed = [c["name"] for c in json.loads(faulty.stdout)["checks"] if c["status"] == "pass"]
+    shown = {line.split("│")[1].strip() for line in checked.stdout.splitlines() if "│" in line}
+    assert shown and not shown & set(passed), shown
+    counts = (
+        f"{statuses['pass']} passed, {statuses['warn']} warned, {statuses['fail']} failed, "
+        f"{statuses['skip']} skipped"
+    )
+    assert f"Checks: {sum(statuses.values())}: {counts}" in checked.stdout, checked.stdout
     for name, (ticker, day) in PLANTED.items():
         assert name in checked.stdout
         assert f"{ticker}, {day}" in failing[name]["detail"], failing[name]
