@@ -16,3 +16,14 @@ class ParameterError(ConfigError):
     def __init__(self, parameter: str, message: str, status: int = 422) -> None:
         self.parameter, self.message, self.status = parameter, message, status
         super().__init__(f"--{parameter.replace('_', '-')}: {message}")
+
+
+def yaml_error(path: object, exc: Exception) -> ConfigError:
+    """A YAML file that does not parse (PyYAML's or ruamel's error): `<file>, line L, column C:
+    <problem>`, the position of the problem itself."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return ConfigError(f"{path}: {exc}")
+    return ConfigError(
+        f"{path}, line {mark.line + 1}, column {mark.column + 1}: {getattr(exc, 'problem', exc)}"
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dotenv import load_dotenv
 from pydantic import ValidationError
 from sqlmesh.core.config import Config
@@ -19,7 +20,7 @@ from sqlmesh.core.config.loader import load_config_from_paths
 from sqlmesh.utils.errors import ConfigError as SQLMeshConfigError
 
 from pipelines.config.constants import DEFAULT_CONFIG
-from pipelines.config.errors import ConfigError
+from pipelines.config.errors import ConfigError, yaml_error
 from pipelines.config.paths import check_owned_dirs
 from pipelines.config.schema import MODEL_VARIABLES, Settings
 
@@ -107,13 +108,22 @@ def _load_dotenv(path: Path) -> None:
         load_dotenv(path, override=False)
 
 
+def read_yaml(path: Path) -> Any:
+    """A YAML file of the project (a contract, say); ConfigError naming its line if it does
+    not parse."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise yaml_error(path, exc) from None
+
+
 def _load_sqlmesh_config(path: Path) -> Any:
     try:
         return load_config_from_paths(Config, project_paths=[path], personal_paths=[])
     except SQLMeshConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except Exception as exc:  # pydantic errors from SQLMesh's own schema, YAML errors
-        raise ConfigError(f"{path}: {exc}") from None
+        raise yaml_error(path, exc) from None
 
 
 def _absolute_duckdb_paths(config: Any, root: Path) -> Any:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlglot
-import yaml
 from soda_core.contracts import verify_contract_locally
 
 from pipelines.analytics import bar_rules
 from pipelines.checkpoints import checkpoint
 from pipelines.config import ConfigError, Project
+from pipelines.config.loader import read_yaml
 from pipelines.quality.freshness import due_session, due_text, due_times, skip_reason
 from pipelines.quality.results import CheckResult
 from pipelines.warehouse.engines import Warehouse
@@ -83,7 +83,7 @@ def contracts(project: Project) -> list[Contract]:
         folder.rglob("*.yml"),
         key=lambda p: (LAYERS.index(p.parent.name) if p.parent.name in LAYERS else 9, p.name),
     )
-    return [Contract(p, yaml.safe_load(p.read_text())) for p in paths]
+    return [Contract(p, read_yaml(p)) for p in paths]
 
 
 def check_names(project: Project) -> set[str]:

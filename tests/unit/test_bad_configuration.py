@@ -3,6 +3,7 @@ timestamp names its row and column. In process, through the real command line (T
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ from pipelines.ingest.sources.files import (
     fingerprint,
     read_bars_file,
 )
-from tests.conftest import make_project
+from tests.conftest import REPO, make_project
 
 
 @dataclass
@@ -198,3 +199,24 @@ def test_every_configuration_error_comes_before_the_first_write(tmp_path: Path) 
     # Only the run log's row of the failure is there: no bronze, no silver, no SQLMesh state.
     schemas = set(project.query("SELECT DISTINCT schema_name FROM duckdb_tables()")["schema_name"])
     assert schemas == {"ops"}
+
+
+def test_a_yaml_error_names_the_file_and_line(tmp_path: Path) -> None:
+    """config.yaml and a contract under checks/: the file, the line and column, the problem."""
+    project = make_project(tmp_path)
+    lines = project.config.read_text().splitlines()
+    lines[9] += " : [unclosed"  # line 10
+    project.config.write_text("\n".join(lines) + "\n")
+    result = cli("--config", str(project.config), "calendar")
+    assert result.returncode == 2
+    assert f"{project.config}, line 10, column " in result.stderr, result.stderr
+    assert "<unicode string>" not in result.stderr
+
+    project = make_project(tmp_path / "contracts")
+    (project.root / "checks").unlink()
+    shutil.copytree(REPO / "checks", project.root / "checks")
+    broken = project.root / "checks" / "gold" / "broken.yml"
+    broken.write_text("dataset: x\nchecks:\n  - row_count: {threshold: [1, 2}\n")
+    result = cli("--config", str(project.config), "run", "--as-of", "2026-11-20")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{broken}, line 3, column " in " ".join(result.stderr.split()), result.stderr
