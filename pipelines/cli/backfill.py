@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import AsOfOpt, GatewayOpt, IntervalOpt, ProviderOpt, TickersOpt, guarded
+from pipelines.cli.common import (
+    AsOfOpt,
+    GatewayOpt,
+    IntervalOpt,
+    ProviderOpt,
+    TickersOpt,
+    VerboseOpt,
+    guarded,
+)
 from pipelines.cli.run import pipeline_run
 
 
@@ -18,8 +26,11 @@ def backfill(
     provider: ProviderOpt = None,
     gateway: GatewayOpt = None,
     as_of: AsOfOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """The same as run over an explicit historical window; silver and gold are restated."""
     guarded(
-        lambda: pipeline_run("backfill", interval, tickers, provider, gateway, as_of, start, end)
+        lambda: pipeline_run(
+            "backfill", interval, tickers, provider, gateway, as_of, start, end, verbose
+        )
     )

@@ -42,6 +42,9 @@ TickersOpt = Annotated[
 ProviderOpt = Annotated[
     str | None, typer.Option("--provider", help="provider name from config.yaml providers")
 ]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", help="SQLMesh's own output too: plans, each model, warnings")
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="process and check as of this date or timestamp (default: now)"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from pipelines.cli.common import AsOfOpt, GatewayOpt, console, guarded, project
+from pipelines.cli.common import AsOfOpt, GatewayOpt, VerboseOpt, console, guarded, project
 from pipelines.cli.printing import print_run
 from pipelines.run import demo as demo_run
 from pipelines.run.execute import execute_run
@@ -45,7 +46,7 @@ def next_steps() -> str:
     return "\n".join(lines)
 
 
-def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
+def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None, verbose: VerboseOpt = False) -> None:
     """Offline: stage the bundled real dataset into the drop folder and run the whole pipeline."""
 
     def body() -> int:
@@ -53,7 +54,8 @@ def demo(gateway: GatewayOpt = None, as_of: AsOfOpt = None) -> None:
         staged = demo_run.stage(loaded, run_moment(loaded, as_of))
         for message in staged.messages:
             console.print(message)
-        outcome = execute_run(loaded, staged.options, "demo", console)
+        options = replace(staged.options, verbose=verbose)
+        outcome = execute_run(loaded, options, "demo", console)
         print_run(outcome)
         console.print(next_steps(), soft_wrap=True)
         return outcome.exit_code

@@ -8,6 +8,7 @@ from pipelines.cli.common import (
     IntervalOpt,
     ProviderOpt,
     TickersOpt,
+    VerboseOpt,
     console,
     guarded,
     project,
@@ -24,9 +25,12 @@ def run(
     provider: ProviderOpt = None,
     gateway: GatewayOpt = None,
     as_of: AsOfOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Incremental refresh: ingest -> raw -> bronze -> silver/gold -> checks."""
-    guarded(lambda: pipeline_run("run", interval, tickers, provider, gateway, as_of))
+    guarded(
+        lambda: pipeline_run("run", interval, tickers, provider, gateway, as_of, verbose=verbose)
+    )
 
 
 def pipeline_run(
@@ -38,6 +42,7 @@ def pipeline_run(
     as_of: str | None,
     start: str | None = None,
     end: str | None = None,
+    verbose: bool = False,
 ) -> int:
     """`run`, or with a window `backfill`: the options as typed, the run, its report."""
     loaded = project(gateway)
@@ -51,6 +56,7 @@ def pipeline_run(
         end=parse_date("end", end),
         as_of=session_day(loaded, moment),
         now=moment,
+        verbose=verbose,
     )
     outcome = execute_run(loaded, options, title, console)
     print_run(outcome)

@@ -21,6 +21,7 @@ class RunOptions:
     now: datetime | None = None  # the run's moment (--as-of as a timestamp); default now
     checks: bool = True
     full_checks: bool = False  # every audit over the whole history (slow on long histories)
+    verbose: bool = False  # SQLMesh's own output too
 
 
 def today_at_exchange(project: Project) -> date:

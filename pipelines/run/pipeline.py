@@ -32,7 +32,8 @@ from pipelines.quality.checks import run_checks
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions
 from pipelines.run.outcome import run_exit_code
-from pipelines.transform.driver import TransformResult, progress_console, transform
+from pipelines.transform.console import transform_console
+from pipelines.transform.driver import TransformResult, transform
 
 
 @dataclass
@@ -108,7 +109,10 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
 
     with _stage(report, "bronze → silver → gold (SQLMesh)", console):
         assert options.as_of is not None
-        report.transform = transform(project, options.as_of, progress_console(console))
+        shown = transform_console(console, options.verbose)
+        report.transform = transform(project, options.as_of, shown)
+        if account := shown.account():
+            console.print(f"  {account}")
         if report.transform.restated_from:
             console.print(f"  restated from {report.transform.restated_from}")
 

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmesh import Context
-from sqlmesh.core.console import TerminalConsole
 from sqlmesh.utils.errors import SQLMeshError
 
 from pipelines.checkpoints import checkpoint
@@ -34,25 +33,6 @@ class TransformResult:
     end: date
     planned: bool
     pending: Pending = field(default_factory=Pending)  # to mark once the verdict is out
-
-
-class PipelineConsole(TerminalConsole):
-    """SQLMesh's terminal console (progress bars, model errors) without the model-by-model
-    plan diffs, which are noise in a pipeline run; a crash point after each batch."""
-
-    def show_environment_difference_summary(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def update_snapshot_evaluation_progress(self, *args: Any, **kwargs: Any) -> None:
-        super().update_snapshot_evaluation_progress(*args, **kwargs)
-        checkpoint("sqlmesh.batch")
-
-    def show_model_difference_summary(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-def progress_console(rich_console: Any) -> PipelineConsole:
-    return PipelineConsole(console=rich_console)
 
 
 def readers_of(context: Context, of: set[str] | None = None) -> list[str]:

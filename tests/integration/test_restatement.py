@@ -4,6 +4,7 @@ downstream of them)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 
@@ -15,6 +16,8 @@ from pipelines.config.indices import index_members
 from pipelines.ingest import demo_data as demo
 from tests.conftest import AS_OF, REPO, write_config
 
+# What SQLMesh prints on its own: plan trees, per-model lines, "wait until tomorrow".
+SQLMESH_TEXT = ("Models needing backfill", "ready to run", "Executing model batches", "WARNING")
 NEW_MODEL = """MODEL (
   name silver.daily_bar_closes,
   kind INCREMENTAL_BY_TIME_RANGE (time_column session_date),
@@ -75,6 +78,12 @@ def test_a_universe_change_and_new_actions_take_effect_the_same_day(new_project)
     assert project.cli_killed_at("bronze.universe#1", "run", "--as-of", AS_OF).returncode < 0
     rerun = project.cli("run", "--as-of", AS_OF)
     assert f"restated from {unknown['ex_date'].min():%Y-%m-%d}" in rerun.stdout  # IBM's first
+    # MarketFlow's account of the transform, none of SQLMesh's own text (only with --verbose).
+    assert re.search(
+        r"\d+ model batches in [\d.]+ s; slowest: \w+\.\w+", " ".join(rerun.stdout.split())
+    )
+    for sqlmesh_says in SQLMESH_TEXT:
+        assert sqlmesh_says not in rerun.stdout + rerun.stderr, sqlmesh_says
     silver = project.query(tickers).set_index("ticker")
     members = {m.ticker for m in index_members("DOW JONES")} | {"AAPL", "IBM"}
     assert set(silver.index) == members
@@ -93,7 +102,9 @@ def test_a_universe_change_and_new_actions_take_effect_the_same_day(new_project)
         [{"ticker": "AAPL", "ex_date": "2005-05-02", "action": "dividend", "value": 0.36}]
     )
     pd.concat([actions, added]).to_csv(project.drop / demo.ACTIONS_FILE, index=False)
-    project.cli("run", "--as-of", AS_OF)
+    verbose = project.cli("run", "--as-of", AS_OF, "--verbose")
+    assert "Models selected for restatement" in verbose.stdout  # SQLMesh's own plan text
+    assert "model batches in" not in verbose.stdout
     multiplier = (
         "SELECT multiplier FROM silver.adjustment_events "
         "WHERE ticker = 'AAPL' AND ex_date = DATE '2005-05-02'"
