@@ -13,7 +13,7 @@ MODEL (
 
 SELECT
   t.ticker, -- Ticker symbol
-  t.name, -- Company name (index data; NULL for tickers listed only in config.yaml)
+  t.name, -- Company name from the index data (pytickersymbols; NULL when it does not know the ticker)
   t.sector, -- GICS sector, where the index data names one
   t.industry, -- Industry tags of the index data, '; '-separated
   t.indices, -- Indices of config.yaml that list the ticker, ', '-separated

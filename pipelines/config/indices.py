@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
 
 from pytickersymbols import PyTickerSymbols
 
@@ -76,6 +77,29 @@ def index_members(index: str) -> tuple[Member, ...]:
         industry = "; ".join(t for t in tags if t not in GICS_SECTORS) or None
         members.append(Member(symbol, stock.get("name"), sector, industry))
     return tuple(members)
+
+
+@cache
+def _companies() -> dict[str, Member]:
+    """Every company the package knows (each index's constituents), by US symbol."""
+    found: dict[str, Member] = {}
+    for index in known_indices():
+        for member in index_members(index):
+            known = found.get(member.ticker)
+            if known is None or (known.sector is None and member.sector is not None):
+                found[member.ticker] = member
+    return found
+
+
+def company(ticker: str) -> Member | None:
+    """Name, sector and industry of a ticker listed in no configured index, when the package
+    knows it from any index (offline); None when it does not."""
+    return _companies().get(ticker)
+
+
+def catalog_version() -> str:
+    """The package's release: its data is part of what bronze.tickers holds."""
+    return version("pytickersymbols")
 
 
 def _us_symbol(stock: dict) -> str | None:

@@ -30,7 +30,7 @@ from pipelines.ingest.sources.files.drop_folder import load_fingerprints, save_f
 from pipelines.ingest.sources.schema import Rejection, SourceRequest
 from pipelines.quality.checks import run_checks
 from pipelines.quality.results import CheckResult, failed
-from pipelines.run.options import RunOptions
+from pipelines.run.options import RunOptions, listing
 from pipelines.run.outcome import run_exit_code
 from pipelines.transform.console import transform_console
 from pipelines.transform.driver import TransformResult, transform
@@ -90,8 +90,15 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
         console.print(
             f"  swept {files} raw file(s) of landing {load_id}, killed before its manifest"
         )
-    if load_universe(project):
-        console.print("  universe: bronze.tickers updated from config.yaml")
+    if written := load_universe(project):
+        console.print(
+            f"  universe: bronze.tickers updated from config.yaml ({written.tickers} tickers)"
+        )
+        if written.unknown:
+            console.print(
+                f"  [yellow]no name or sector known[/yellow] (pytickersymbols) for "
+                f"{listing(written.unknown)}"
+            )
     checkpoint("bronze.universe")
     with _stage(report, "ingest → raw", console):
         report.manifests = _ingest(project, options, store, report, console)

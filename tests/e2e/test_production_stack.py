@@ -134,10 +134,10 @@ def test_a_redone_universe_load_is_rewritten_not_kept_twice(tmp_path) -> None:
     committed; the next run must notice the doubled universe and rewrite it."""
     project = make_project(tmp_path)
     settings = load_project(project.config)
-    assert load_universe(settings) is True
-    assert load_universe(settings) is False  # unchanged universe: not written again
+    assert load_universe(settings) is not None
+    assert load_universe(settings) is None  # unchanged universe: not written again
     with duckdb.connect(str(project.warehouse)) as con:
         con.execute("INSERT INTO bronze.tickers SELECT * FROM bronze.tickers")  # the redo
-    assert load_universe(settings) is True
+    assert load_universe(settings) is not None
     counts = project.query("SELECT COUNT(*) AS n, COUNT(DISTINCT ticker) AS k FROM bronze.tickers")
     assert counts.iloc[0].tolist() == [5, 5]

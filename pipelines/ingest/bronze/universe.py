@@ -4,6 +4,8 @@ what is known about each; silver.tickers reads it."""
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +13,10 @@ import pyarrow as pa
 
 from pipelines.config import Project
 from pipelines.config.constants import ACTIONS_TABLE, TICKERS_TABLE
-from pipelines.config.indices import index_members
+from pipelines.config.indices import catalog_version, company, index_members
 from pipelines.ingest.bronze.pipeline import bronze_pipeline, finish_pending, read_or_empty
 
+LAYOUT = 2  # bump when universe_table changes what it writes (names for listed tickers: 2)
 TICKER_SCHEMA = pa.schema(
     [
         pa.field("ticker", pa.string(), nullable=False),
@@ -40,6 +43,9 @@ def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
             for key in ("name", "sector", "industry"):
                 if row.get(key) is None:
                     row[key] = getattr(member, key)
+    for row in rows.values():  # listed only in config.yaml: what the index data knows of it
+        if not row["indices"] and (known := company(row["ticker"])) is not None:
+            row.update(name=known.name, sector=known.sector, industry=known.industry)
     now = datetime.now(UTC)
     explicit = set(tickers)
     records = [
@@ -57,9 +63,22 @@ def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=TICKER_SCHEMA)
 
 
-def load_universe(project: Project) -> bool:
-    """bronze.tickers: the universe with sector and industry; rewritten only when the
-    universe in config.yaml (or the index data) changed. True when it was written.
+@dataclass
+class UniverseWritten:
+    tickers: int
+    unknown: list[str]  # tickers of config.yaml the index data knows nothing of
+
+
+def universe_digest(tickers: list[str], indices: list[str]) -> str:
+    """What bronze.tickers is made from: the universe of config.yaml and the index data's
+    release (so an unchanged universe is recognised without reading the index data)."""
+    spec = {"tickers": tickers, "indices": indices, "pytickersymbols": catalog_version()}
+    return hashlib.sha256(json.dumps({**spec, "layout": LAYOUT}).encode()).hexdigest()
+
+
+def load_universe(project: Project) -> UniverseWritten | None:
+    """bronze.tickers: the universe with name, sector and industry; rewritten only when the
+    universe in config.yaml (or the index data) changed. What was written, or None.
 
     A rewrite lands nothing, yet silver must follow it: the rows carry `transformed_at` (NULL
     until a run's verdict is out, like a landing's in bronze.raw_loads) and `restate_from`,
@@ -67,9 +86,7 @@ def load_universe(project: Project) -> bool:
     ticker outside it adjusts nothing). A change not transformed yet is carried into the next.
     """
     universe = project.settings.universe
-    table = universe_table(universe.tickers, universe.indices)
-    content = table.drop_columns(["updated_at"])
-    digest = hashlib.sha256(str(content.to_pylist()).encode()).hexdigest()
+    digest = universe_digest(universe.tickers, universe.indices)
     pipeline = bronze_pipeline(project)
     # A killed run can leave a load package whose tickers job is redone on resume, and dlt
     # appends on a redo: finish it first, then accept the table only if it holds exactly
@@ -77,10 +94,11 @@ def load_universe(project: Project) -> bool:
     finish_pending(pipeline)
     stored = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, STORED_SQL)))
     pending = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, PENDING_SQL)))
-    once = len({ticker for ticker, _, _ in stored}) == len(stored) == table.num_rows
+    once = len({ticker for ticker, _, _ in stored}) == len(stored) == len(universe.members)
     # A table written before these columns existed has no pending row: rewrite it once.
     if once and {(sha, n) for _, sha, n in stored} == {(digest, len(stored))} and pending:
-        return False
+        return None
+    table = universe_table(universe.tickers, universe.indices)
     changed = {ticker for ticker, _, _ in stored} ^ set(table.column("ticker").to_pylist())
     first_actions = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, ACTIONS_SQL)))
     dates = [first for ticker, first in first_actions if ticker in changed]
@@ -95,7 +113,8 @@ def load_universe(project: Project) -> bool:
         table, table_name=TICKERS_TABLE, write_disposition="replace", primary_key="ticker"
     )
     info.raise_on_failed_jobs()
-    return True
+    names = dict(zip(table["ticker"].to_pylist(), table["name"].to_pylist(), strict=True))
+    return UniverseWritten(n, [t for t in universe.tickers if names.get(t) is None])
 
 
 STORED_SQL = "SELECT ticker, universe_sha, COUNT(*) OVER (PARTITION BY universe_sha) FROM {tickers}"
