@@ -112,3 +112,32 @@ def decode_cursor(cursor: str | None, parse: Callable[[str], T]) -> T | None:
 
 Limit = Annotated[int | None, Query(description="page size (default 1,000, at most 10,000)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}  # by route (routes live as long as the app)
+
+
+def _declared(route: Any) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included."""
+    if (known := _DECLARED.get(id(route))) is not None:
+        return known
+    names, pending = set(), [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names |= {p.alias for p in dependant.query_params}
+        pending += dependant.dependencies
+    _DECLARED[id(route)] = frozenset(names)
+    return _DECLARED[id(route)]
+
+
+def known_parameters(request: Request) -> None:
+    """Every route's guard: a query parameter it does not take (a typo, a format it does not
+    answer in) is a 422 naming it, not silently ignored."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    declared = _declared(route)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        takes = ", ".join(sorted(declared)) or "no parameters"
+        raise ParameterError(unknown[0], f"unknown parameter; {request.url.path} takes {takes}")

@@ -7,12 +7,14 @@ import os
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.deps import known_parameters
 from api.models import ErrorResponse
 from api.routers import backtests, bars, features, health, prices, signals, tickers
 from pipelines.config import ParameterError, Project, load_project
@@ -41,6 +43,7 @@ def create_app(project: Project | None = None) -> FastAPI:
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(known_parameters)],
         responses={
             404: {"description": "unknown ticker", "model": ErrorResponse},
             422: {"description": "invalid parameter", "model": ErrorResponse},
@@ -85,6 +88,17 @@ def _error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0]
         parameter = str(first["loc"][-1]) if first.get("loc") else None
         return _error(422, parameter, first.get("msg", "invalid"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path = request.url.path
+        if exc.status_code == 404:
+            return _error(404, None, f"no such route: {path} (see /docs)")
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "GET")
+            message = f"{request.method} is not allowed on {path}: read-only, {allowed}"
+            return _error(405, None, message, Allow=allowed)
+        return _error(exc.status_code, None, str(exc.detail))
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
