@@ -84,10 +84,11 @@ def write_backtests(project: Project, site: Path, reader: Reader) -> int:
         if ticker not in universe or len(bars) < 2:
             continue
         bars = bars.drop(columns="ticker").reset_index(drop=True)
-        for params in rules:
+        for order, params in enumerate(rules):
             result = bt.run(bars, params)
             key = {"ticker": ticker, "strategy": params.rule}
-            metrics.append(key | {"description": params.describe()} | result.metrics)
+            about = {"description": params.describe(), "rule_order": order}  # config's order
+            metrics.append(key | about | result.metrics)
             equity.append(result.daily.assign(**key))
             trades.extend(key | t for t in result.trades)
     tables = {

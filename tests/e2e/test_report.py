@@ -145,9 +145,9 @@ def test_ticker_page_draws_its_charts_and_the_window_requeries(site) -> None:
 def test_backtest_page_shows_the_metrics_of_the_shared_implementation(site) -> None:
     project, _, _, pages, _ = site
     text = pages["/backtests/"]["text"]
-    # The page opens on the first ticker and rule: AAPL, "20-session momentum".
-    params = bt.Params.from_settings(project_settings(project).backtest, lookback=20,
-                                     strategy="momentum")  # fmt: skip
+    # The page opens on the first ticker and on the rule `marketflow backtest` runs by default
+    # (config.yaml's first): AAPL, SMA 50/200 crossover.
+    params = bt.Params.from_settings(project_settings(project).backtest)
     bars = project.query(
         "SELECT session_date, adj_open, adj_close FROM silver.bars_daily WHERE ticker = 'AAPL' "
         "ORDER BY session_date"
