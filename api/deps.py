@@ -114,20 +114,15 @@ Limit = Annotated[int | None, Query(description="page size (default 1,000, at mo
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 
 
-_DECLARED: dict[int, frozenset[str]] = {}  # by route (routes live as long as the app)
-
-
-def _declared(route: Any) -> frozenset[str]:
-    """The query parameters a route takes, its dependencies' included."""
-    if (known := _DECLARED.get(id(route))) is not None:
-        return known
+def _declared(route: Any) -> set[str]:
+    """The query parameters a route takes, its dependencies' included (a handful of objects
+    to walk: cheaper than any cache keyed by route)."""
     names, pending = set(), [route.dependant]
     while pending:
         dependant = pending.pop()
         names |= {p.alias for p in dependant.query_params}
         pending += dependant.dependencies
-    _DECLARED[id(route)] = frozenset(names)
-    return _DECLARED[id(route)]
+    return names
 
 
 def known_parameters(request: Request) -> None:

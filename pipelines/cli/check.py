@@ -10,7 +10,7 @@ import typer
 
 from pipelines.cli.common import AsOfOpt, GatewayOpt, console, guarded, print_logged, project
 from pipelines.cli.printing import print_checks, tally
-from pipelines.quality.results import failed
+from pipelines.quality.results import failed, problems
 from pipelines.run.execute import execute_check
 from pipelines.run.options import run_moment
 
@@ -18,7 +18,7 @@ from pipelines.run.options import run_moment
 def check(
     as_of: AsOfOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
-    problems: Annotated[
+    only_problems: Annotated[
         bool, typer.Option("--problems", help="only the checks that warn or fail, then a count")
     ] = False,
     gateway: GatewayOpt = None,
@@ -30,7 +30,7 @@ def check(
         moment = run_moment(loaded, as_of)
         outcome = execute_check(loaded, moment)
         if as_json:
-            shown = [r for r in outcome.results if not problems or r.status in ("warn", "fail")]
+            shown = problems(outcome.results) if only_problems else outcome.results
             payload = {
                 "run_id": outcome.record.run_id,
                 "as_of": moment.isoformat(),
@@ -39,8 +39,8 @@ def check(
             }
             sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         else:
-            print_checks(outcome.results, only_problems=problems)
-            if problems:
+            print_checks(outcome.results, only_problems=only_problems)
+            if only_problems:
                 count = f"{len(outcome.results)}: {tally(outcome.results, every=True)}"
                 console.print(f"[bold]Checks[/bold]: {count}")
         print_logged(outcome.logged)

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.cli.common import console, errors, print_logged
-from pipelines.quality.results import CheckResult, failed
+from pipelines.quality.results import CheckResult, failed, problems
 from pipelines.run.execute import RunOutcome
 from pipelines.run.summary import Summary
 
@@ -96,7 +96,7 @@ def tally(results: list[CheckResult], every: bool = False) -> str:
 
 
 def print_checks(results: list[CheckResult], only_problems: bool = False) -> None:
-    shown = [r for r in results if r.status in ("warn", "fail")] if only_problems else results
+    shown = problems(results) if only_problems else results
     if only_problems and not shown:
         skipped = sum(r.status == "skip" for r in results)
         console.print(

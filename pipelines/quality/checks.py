@@ -25,14 +25,14 @@ from pipelines.quality.contracts import run_contracts
 from pipelines.quality.results import CheckResult
 from pipelines.warehouse import queries
 from pipelines.warehouse.engines import Warehouse
-from pipelines.warehouse.sqlmesh import sqlmesh_context
+from pipelines.warehouse.sqlmesh import schema_table, sqlmesh_context
 
 LAYERS = ("bronze", "silver", "gold")
 
 
 def model_name(model: Any) -> str:
     """schema.table of a SQLMesh model (without the catalog and quotes)."""
-    return ".".join(model.fqn.replace('"', "").split(".")[-2:])
+    return schema_table(model.fqn)
 
 
 def tagged(context: Context) -> dict[str, Any]:

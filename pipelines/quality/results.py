@@ -30,6 +30,11 @@ class CheckResult:
         return {**asdict(self), "status": self.status}
 
 
+def problems(results: list[CheckResult]) -> list[CheckResult]:
+    """The checks that warn or fail: what `check --problems` and a run's table show."""
+    return [r for r in results if r.status in ("warn", "fail")]
+
+
 def failed(results: list[CheckResult]) -> list[CheckResult]:
     """The failing fail-level checks: what makes a command exit 3."""
     return [r for r in results if not r.passed and r.severity == "fail"]

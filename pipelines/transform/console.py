@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlmesh.core.console import NoopConsole, TerminalConsole
 
 from pipelines.checkpoints import checkpoint
+from pipelines.warehouse.sqlmesh import schema_table
 
 logger = logging.getLogger(__name__)
 SLOWEST = 3
@@ -61,8 +62,7 @@ class QuietConsole(NoopConsole):
         **kwargs: Any,
     ) -> None:  # fmt: skip
         self.batches += 1
-        model = ".".join(snapshot.name.replace('"', "").split(".")[-2:])  # schema.table
-        self.seconds[model] += (duration_ms or 0) / 1e3
+        self.seconds[schema_table(snapshot.name)] += (duration_ms or 0) / 1e3
         if self._progress is not None:
             self._progress.advance(self._task)
         checkpoint("sqlmesh.batch")

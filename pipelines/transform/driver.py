@@ -20,7 +20,7 @@ from sqlmesh.utils.errors import SQLMeshError
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.transform.pending import UNIVERSE, Pending, pending_changes
-from pipelines.warehouse.sqlmesh import sqlmesh_context
+from pipelines.warehouse.sqlmesh import schema_table, sqlmesh_context
 
 
 class TransformError(RuntimeError):
@@ -71,7 +71,7 @@ def missing_inputs(context: Context) -> list[str]:
     landing), as schema.table."""
     adapter = context.engine_adapter
     return sorted(
-        ".".join(name.replace('"', "").split(".")[-2:])
+        schema_table(name)
         for name, model in context.models.items()
         if model.kind.is_external and not adapter.table_exists(name)
     )

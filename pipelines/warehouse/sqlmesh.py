@@ -12,6 +12,11 @@ from pipelines.config import Project
 from pipelines.warehouse import postgres_copy
 
 
+def schema_table(name: str) -> str:
+    """schema.table of a SQLMesh model or snapshot name ('"catalog"."silver"."bars_1m"')."""
+    return ".".join(name.replace('"', "").split(".")[-2:])
+
+
 def sqlmesh_context(project: Project, console: Any | None = None) -> Context:
     """A SQLMesh context on the project's gateway; silent unless given a console."""
     postgres_copy.install()
