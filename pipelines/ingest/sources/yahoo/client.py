@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import peewee
 import requests
 import yfinance as yf
 from yfinance.data import YfData
@@ -88,7 +89,8 @@ def _keep_chart_answers(data: YfData) -> None:
 
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying: rate limiting, Yahoo being down (5xx), timeouts, broken connections,
-    truncated or garbled answers. Not: an unknown or delisted symbol."""
+    truncated or garbled answers, yfinance's cache file locked by another fetch. Not: an
+    unknown or delisted symbol."""
     if isinstance(exc, PermanentError | YFTickerMissingError):
         return False
     status = _http_status(exc)
@@ -96,6 +98,9 @@ def is_transient(exc: BaseException) -> bool:
         return False  # 404: unknown symbol; 401/403: refused. Asking again changes nothing.
     if isinstance(exc, YFRateLimitError):
         return True
+    if isinstance(exc, peewee.OperationalError):
+        # yfinance's time-zone cache is one SQLite file: concurrent fetches lock it briefly.
+        return "locked" in str(exc) or "busy" in str(exc)
     return isinstance(exc, OSError | ValueError | KeyError | TypeError | RuntimeError) or (
         type(exc).__module__.startswith(("requests", "curl_cffi", "urllib3", "yfinance"))
     )
