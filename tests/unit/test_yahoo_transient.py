@@ -50,5 +50,3 @@ def test_permanent_failures_are_not_retried(error):
 
 def test_other_database_errors_are_not_retried():
     assert not is_transient(peewee.IntegrityError("UNIQUE constraint failed"))
-
-
