@@ -7,16 +7,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from fastapi import Depends, Query, Request
 
 from pipelines.config import ParameterError, Project
 from pipelines.config.params import parse_moment, parse_tickers
 from pipelines.warehouse import queries
 from pipelines.warehouse.readers import Reader, Unavailable
+from pipelines.warehouse.series import ArrowReader
 
 MAX_TICKERS = 500
 T = TypeVar("T")
@@ -25,21 +29,29 @@ T = TypeVar("T")
 class SafeReader:
     """The app's reader, with 'the table does not exist yet' answered as 503, not a 500."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: ArrowReader) -> None:
         self.reader = reader
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        try:
+        with _missing_tables():
             return self.reader.rows(sql, params)
-        except Unavailable:
-            raise
-        except Exception as exc:
-            text = str(exc).lower()
-            if any(s in text for s in ("does not exist", "catalog error", "undefined")):
-                raise Unavailable(
-                    "the warehouse has no such table yet: has the pipeline run?"
-                ) from exc
-            raise
+
+    def arrow(self, sql: str, params: Sequence[Any], schema: pa.Schema) -> pa.Table:
+        with _missing_tables():
+            return self.reader.arrow(sql, params, schema)
+
+
+@contextmanager
+def _missing_tables() -> Iterator[None]:
+    try:
+        yield
+    except Unavailable:
+        raise
+    except Exception as exc:
+        text = str(exc).lower()
+        if any(s in text for s in ("does not exist", "catalog error", "undefined")):
+            raise Unavailable("the warehouse has no such table yet: has the pipeline run?") from exc
+        raise
 
 
 def get_db(request: Request) -> SafeReader:
@@ -74,11 +86,34 @@ def ticker_list(db: Reader, value: str | None, parameter: str = "tickers") -> li
     return tickers
 
 
+FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 def moment(value: str | None, parameter: str, zone: str, end: bool = False) -> datetime | None:
     """An ISO date (the start, or with `end` the end, of that day at the exchange) or an ISO
     timestamp (without an offset: at the exchange), as an aware UTC datetime."""
     parsed = parse_moment(parameter, value, zone, end_of_day=end)
     return None if parsed is None else parsed.astimezone(UTC)
+
+
+def time_range(start: str | None, end: str | None, zone: str) -> tuple[datetime, datetime]:
+    """`start` and `end` as UTC moments (open ends far away); end before start is refused."""
+    first = moment(start, "start", zone) or FAR_PAST
+    last = moment(end, "end", zone, end=True) or FAR_FUTURE
+    if first > last:
+        raise ParameterError("end", "end is before start")
+    return first, last
+
+
+def session_range(start: str | None, end: str | None, zone: str) -> tuple[date, date]:
+    """`start` and `end` as the sessions (exchange dates) they fall on."""
+    first, last = time_range(start, end, zone)
+    local = ZoneInfo(zone)
+    return (
+        date(1, 1, 1) if first == FAR_PAST else first.astimezone(local).date(),
+        date(9999, 12, 31) if last == FAR_FUTURE else last.astimezone(local).date(),
+    )
 
 
 def page_size(project: Project, limit: int | None) -> int:
@@ -90,24 +125,31 @@ def page_size(project: Project, limit: int | None) -> int:
     return limit
 
 
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": key}).encode()).decode()
+def encode_cursor(ticker: str, key: str) -> str:
+    """Where a page ended: its last row's ticker and session (or minute)."""
+    return base64.urlsafe_b64encode(json.dumps({"after": [ticker, key]}).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, parse: Callable[[str], T]) -> T | None:
-    """The key a cursor this API returned carries, parsed (a date or a timestamp)."""
+def decode_cursor(cursor: str | None, parse: Callable[[str], T]) -> tuple[str, T] | None:
+    """The (ticker, key) a cursor this API returned carries, the key parsed (a date or a
+    timestamp)."""
     if cursor is None:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-        if not isinstance(key, str):
+        ticker, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+        if not isinstance(ticker, str) or not isinstance(key, str):
             raise TypeError
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ParameterError("cursor", "not a cursor this API returned") from None
     try:
-        return parse(key)
+        return ticker, parse(key)
     except ValueError:
         raise ParameterError("cursor", "a cursor of another interval") from None
+
+
+def paging(limit: int, next_cursor: str | None = None) -> dict[str, Any]:
+    """The envelope's paging part, the same on every list route."""
+    return {"limit": limit, "next_cursor": next_cursor}
 
 
 Limit = Annotated[int | None, Query(description="page size (default 1,000, at most 10,000)")]

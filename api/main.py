@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import known_parameters
+from api.formats import TooLarge
 from api.models import ErrorResponse
 from api.routers import backtests, bars, features, health, prices, signals, tickers
 from pipelines.config import ParameterError, Project, load_project
@@ -23,7 +24,9 @@ from pipelines.warehouse.readers import Unavailable
 
 DESCRIPTION = """Read-only access to MarketFlow's warehouse: the universe, latest prices, daily
 and 1-minute bars (as traded or adjusted), daily features and moving-average crossovers.
-Errors are JSON naming the offending parameter; an unknown ticker is 404."""
+Every list answers `{"data": [...], "paging": {...}}`; the bars and features of many tickers
+also come whole as CSV, Parquet or Arrow (`format=` or Accept). Errors are JSON naming the
+offending parameter; an unknown ticker is 404."""
 VERSION_PREFIX = "/v1"
 VERSIONED = (tickers, prices, bars, features, signals, backtests)
 
@@ -99,6 +102,10 @@ def _error_handlers(app: FastAPI) -> None:
             message = f"{request.method} is not allowed on {path}: read-only, {allowed}"
             return _error(405, None, message, Allow=allowed)
         return _error(exc.status_code, None, str(exc.detail))
+
+    @app.exception_handler(TooLarge)
+    async def too_large(_: Request, exc: TooLarge) -> JSONResponse:
+        return _error(413, None, str(exc))
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:

@@ -64,6 +64,13 @@ class Health(BaseModel):
     )
 
 
+class Paging(BaseModel):
+    limit: int = Field(description="rows per page asked for (or the default)")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
 class Ticker(BaseModel):
     ticker: str = Field(examples=["AAPL"])
     name: str | None
@@ -73,47 +80,61 @@ class Ticker(BaseModel):
     last_session: date | None
 
 
+class TickersPage(BaseModel):
+    data: list[Ticker]
+    paging: Paging
+
+
 class LatestPrice(BaseModel):
     ticker: str = Field(examples=["AAPL"])
     session_date: date
     close: float = Field(description="as traded")
     adj_close: float = Field(description="adjusted for every later split and dividend")
     return_1d: float | None
-    volume: float
+    volume: int
 
 
-class Bar(BaseModel):
+class LatestPrices(BaseModel):
+    data: list[LatestPrice]
+    paging: Paging
+
+
+class DailyBar(BaseModel):
     ticker: str
-    ts: datetime = Field(
-        description="bar start (UTC); a daily bar: 00:00 of its session at the exchange"
-    )
-    session_date: date
+    session_date: date = Field(description="the session (the exchange's date)")
     open: float
     high: float
     low: float
     close: float
-    volume: float
-    adjusted: bool = Field(
-        description="prices adjusted for splits and dividends, volume for splits only"
-    )
+    volume: int = Field(description="shares; adjusted: for splits only, to whole shares")
+
+
+class MinuteBar(BaseModel):
+    ticker: str
+    ts: datetime = Field(description="start of the minute (UTC)")
+    session_date: date = Field(description="its session")
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int = Field(description="shares; adjusted: for splits only, to whole shares")
 
 
 class BarsPage(BaseModel):
-    ticker: str
     interval: Literal["1d", "1m"]
-    bars: list[Bar]
-    next_cursor: str | None = Field(
-        description="pass as `cursor` for the next page; null at the end"
+    adjusted: bool = Field(
+        description="prices adjusted for splits and dividends, volume for splits only"
     )
+    data: list[MinuteBar] | list[DailyBar] = Field(description="by ticker, then time")
+    paging: Paging
 
 
 class FeaturesPage(BaseModel):
-    ticker: str
     fields: list[str]
-    rows: list[dict[str, date | float | str | None]] = Field(
-        description="gold.daily_features rows: session_date plus the requested fields"
+    data: list[dict[str, date | float | str | None]] = Field(
+        description="gold.daily_features rows: ticker, session_date and the requested fields"
     )
-    next_cursor: str | None
+    paging: Paging
 
 
 class Signal(BaseModel):
@@ -124,6 +145,11 @@ class Signal(BaseModel):
     slow: float = Field(description="slow SMA at the cross, adjusted")
     fast_window: int
     slow_window: int
+
+
+class SignalsPage(BaseModel):
+    data: list[Signal] = Field(description="the newest first")
+    paging: Paging
 
 
 class BacktestMetrics(BaseModel):

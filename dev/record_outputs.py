@@ -193,7 +193,8 @@ def fetch_all(base: str, path: str) -> dict[str, Any]:
         except urllib.error.HTTPError as exc:
             status, body = exc.code, json.loads(exc.read() or b"null")
         pages.append({"status": status, "body": body})
-        cursor = body.get("next_cursor") if isinstance(body, dict) else None
+        paging = body.get("paging") if isinstance(body, dict) else None
+        cursor = (paging or {}).get("next_cursor")
         if not cursor or "cursor=" in path:
             return {"path": path, "pages": pages}
 

@@ -1,13 +1,14 @@
-"""GET /v1/bars/{ticker}: daily or 1-minute bars, as traded or adjusted, keyset-paginated."""
+"""GET /v1/bars (many tickers) and /v1/bars/{ticker}: daily or 1-minute bars, as traded or
+adjusted; JSON pages (keyset cursors), or the whole answer as CSV, Parquet or Arrow."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
+from api import formats
 from api.deps import (
     DB,
     Cursor,
@@ -16,78 +17,104 @@ from api.deps import (
     decode_cursor,
     encode_cursor,
     known_ticker,
-    moment,
     page_size,
+    paging,
+    session_range,
+    ticker_list,
+    time_range,
 )
 from api.models import BarsPage
-from pipelines.config import ParameterError
-from pipelines.warehouse import queries
+from pipelines.warehouse import series
 
 router = APIRouter(prefix="/bars", tags=["bars"])
 
-FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+IntervalQuery = Annotated[Literal["1d", "1m"], Query(description="bar interval")]
+Start = Annotated[str | None, Query(description="ISO date or timestamp", examples=["2012-01-03"])]
+End = Annotated[str | None, Query(description="ISO date or timestamp (inclusive)")]
+Adjusted = Annotated[bool, Query(description="adjust for splits and dividends")]
+TickersQuery = Annotated[
+    str | None,
+    Query(description="comma-separated; default the whole universe", examples=["AAPL,MSFT"]),
+]
 
 
-@router.get("/{ticker}", response_model=BarsPage, summary="Bars of one ticker")
+@router.get(
+    "", response_model=BarsPage, summary="Bars of many tickers", responses=formats.RESPONSES
+)
+def get_many_bars(
+    request: Request,
+    db: DB,
+    project: ProjectDep,
+    tickers: TickersQuery = None,
+    interval: IntervalQuery = "1d",
+    start: Start = None,
+    end: End = None,
+    adjusted: Adjusted = False,
+    limit: Limit = None,
+    cursor: Cursor = None,
+    format: formats.FormatQuery = None,
+) -> object:
+    """By ticker, then time. In JSON a page at a time; as CSV, Parquet or Arrow the whole
+    answer at once (up to api.max_download_rows)."""
+    chosen = ticker_list(db, tickers)
+    return _bars(request, db, project, chosen, interval, start, end, adjusted, limit, cursor,
+                 format)  # fmt: skip
+
+
+@router.get(
+    "/{ticker}", response_model=BarsPage, summary="Bars of one ticker", responses=formats.RESPONSES
+)
 def get_bars(
+    request: Request,
     db: DB,
     project: ProjectDep,
     ticker: Annotated[str, Path(description="a ticker of the universe", examples=["AAPL"])],
-    interval: Annotated[Literal["1d", "1m"], Query(description="bar interval")] = "1d",
-    start: Annotated[
-        str | None, Query(description="ISO date or timestamp", examples=["2012-01-03"])
-    ] = None,
-    end: Annotated[str | None, Query(description="ISO date or timestamp (inclusive)")] = None,
-    adjusted: Annotated[bool, Query(description="adjust for splits and dividends")] = False,
+    interval: IntervalQuery = "1d",
+    start: Start = None,
+    end: End = None,
+    adjusted: Adjusted = False,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> dict:
-    ticker = known_ticker(db, ticker)
+    format: formats.FormatQuery = None,
+) -> object:
+    chosen = [known_ticker(db, ticker)]
+    return _bars(request, db, project, chosen, interval, start, end, adjusted, limit, cursor,
+                 format)  # fmt: skip
+
+
+def _bars(
+    request: Request,
+    db: DB,
+    project: ProjectDep,
+    tickers: list[str] | None,
+    interval: Literal["1d", "1m"],
+    start: str | None,
+    end: str | None,
+    adjusted: bool,
+    limit: int | None,
+    cursor: str | None,
+    asked: formats.Format | None,
+) -> object:
     zone = project.settings.exchange.timezone
-    first = moment(start, "start", zone) or FAR_PAST
-    last = moment(end, "end", zone, end=True) or FAR_FUTURE
-    if first > last:
-        raise ParameterError("end", "end is before start")
-    size = page_size(project, limit)
+    chosen = tuple(tickers) if tickers is not None else None
     if interval == "1d":
-        local = ZoneInfo(zone)
-        after_day = decode_cursor(cursor, date.fromisoformat) or date(1, 1, 1)
-        found = queries.daily_bars(
-            db, ticker, _day(first, local), _day(last, local), after_day, size + 1
-        )
-        for row in found:
-            row["ts"] = datetime.combine(row["session_date"], time(0), local).astimezone(UTC)
-        key = lambda row: row["session_date"].isoformat()  # noqa: E731
+        first, last = session_range(start, end, zone)
+        after = decode_cursor(cursor, date.fromisoformat)
     else:
-        after_ts = decode_cursor(cursor, datetime.fromisoformat) or FAR_PAST
-        found = queries.minute_bars(db, ticker, first, last, after_ts, size + 1)
-        key = lambda row: row["ts"].astimezone(UTC).isoformat()  # noqa: E731
-    page, more = found[:size], len(found) > size
-    return {
-        "ticker": ticker,
-        "interval": interval,
-        "bars": [_bar(row, adjusted) for row in page],
-        "next_cursor": encode_cursor(key(page[-1])) if more else None,
-    }
+        first, last = time_range(start, end, zone)
+        after = decode_cursor(cursor, datetime.fromisoformat)
+    read = series.bars(interval, adjusted, series.Window(chosen, first, last, after))
+    fmt = formats.chosen(request, asked)
+    if fmt != "json":
+        return formats.columnar(db, project, read, fmt, f"bars_{interval}", cursor)
+    size = page_size(project, limit)
+    found = read.rows(db, size + 1)
+    page = found[:size]
+    more = len(found) > size
+    next_cursor = encode_cursor(page[-1]["ticker"], _key(page[-1], read.key)) if more else None
+    return {"interval": interval, "adjusted": adjusted, "data": page,
+            "paging": paging(size, next_cursor)}  # fmt: skip
 
 
-def _day(moment_utc: datetime, zone: ZoneInfo) -> date:
-    if moment_utc in (FAR_PAST, FAR_FUTURE):
-        return moment_utc.date()
-    return moment_utc.astimezone(zone).date()
-
-
-def _bar(row: dict, adjusted: bool) -> dict:
-    # Prices times silver.bars_daily's adj_factor (a minute takes its session's); volume
-    # divided by its splits-only part, split_factor: a dividend changes no volume.
-    factor = float(row["adj_factor"]) if adjusted else 1.0
-    splits = float(row["split_factor"]) if adjusted else 1.0
-    return {
-        "ticker": row["ticker"],
-        "ts": row["ts"],
-        "session_date": row["session_date"],
-        **{k: float(row[k]) * factor for k in ("open", "high", "low", "close")},
-        "volume": float(row["volume"]) / splits,
-        "adjusted": adjusted,
-    }
+def _key(row: dict, key: str) -> str:
+    return row[key].isoformat()

@@ -1,13 +1,14 @@
-"""GET /v1/features/{ticker}: gold.daily_features rows, the fields chosen from a fixed list."""
+"""GET /v1/features (many tickers) and /v1/features/{ticker}: gold.daily_features rows, the
+fields chosen from its columns; JSON pages, or the whole answer as CSV, Parquet or Arrow."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
+from api import formats
 from api.deps import (
     DB,
     Cursor,
@@ -16,53 +17,108 @@ from api.deps import (
     decode_cursor,
     encode_cursor,
     known_ticker,
-    moment,
     page_size,
+    paging,
+    session_range,
+    ticker_list,
 )
 from api.models import FeaturesPage
 from pipelines.config import ParameterError
-from pipelines.warehouse import queries
+from pipelines.warehouse import series
 
 router = APIRouter(prefix="/features", tags=["features"])
 
+Start = Annotated[str | None, Query(description="ISO date", examples=["2012-01-03"])]
+End = Annotated[str | None, Query(description="ISO date (inclusive)")]
+Fields = Annotated[
+    str | None,
+    Query(
+        description="comma-separated columns of gold.daily_features (docs/tables.md); default all",
+        examples=["adj_close,rsi_14"],
+    ),
+]
+TickersQuery = Annotated[
+    str | None,
+    Query(description="comma-separated; default the whole universe", examples=["AAPL,MSFT"]),
+]
 
-@router.get("/{ticker}", response_model=FeaturesPage, summary="Daily features of one ticker")
+
+@router.get(
+    "",
+    response_model=FeaturesPage,
+    summary="Daily features of many tickers",
+    responses=formats.RESPONSES,
+)
+def get_many_features(
+    request: Request,
+    db: DB,
+    project: ProjectDep,
+    tickers: TickersQuery = None,
+    start: Start = None,
+    end: End = None,
+    fields: Fields = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+    format: formats.FormatQuery = None,
+) -> object:
+    """By ticker, then session."""
+    chosen = ticker_list(db, tickers)
+    return _features(request, db, project, chosen, start, end, fields, limit, cursor, format)
+
+
+@router.get(
+    "/{ticker}",
+    response_model=FeaturesPage,
+    summary="Daily features of one ticker",
+    responses=formats.RESPONSES,
+)
 def get_features(
+    request: Request,
     db: DB,
     project: ProjectDep,
     ticker: Annotated[str, Path(description="a ticker of the universe", examples=["AAPL"])],
-    start: Annotated[str | None, Query(description="ISO date", examples=["2012-01-03"])] = None,
-    end: Annotated[str | None, Query(description="ISO date (inclusive)")] = None,
-    fields: Annotated[
-        str | None,
-        Query(
-            description="comma-separated columns of gold.daily_features (docs/tables.md); "
-            "default all",
-            examples=["adj_close,rsi_14"],
-        ),
-    ] = None,
+    start: Start = None,
+    end: End = None,
+    fields: Fields = None,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> dict:
-    ticker = known_ticker(db, ticker)
-    chosen = _fields(fields, queries.feature_fields(db))
-    zone = ZoneInfo(project.settings.exchange.timezone)
-    first = moment(start, "start", str(zone))
-    last = moment(end, "end", str(zone), end=True)
-    first_day = first.astimezone(zone).date() if first else date(1, 1, 1)
-    last_day = last.astimezone(zone).date() if last else date(9999, 12, 31)
-    if first_day > last_day:
-        raise ParameterError("end", "end is before start")
-    after = decode_cursor(cursor, date.fromisoformat) or date(1, 1, 1)
+    format: formats.FormatQuery = None,
+) -> object:
+    chosen = [known_ticker(db, ticker)]
+    return _features(request, db, project, chosen, start, end, fields, limit, cursor, format)
+
+
+def _features(
+    request: Request,
+    db: DB,
+    project: ProjectDep,
+    tickers: list[str] | None,
+    start: str | None,
+    end: str | None,
+    fields: str | None,
+    limit: int | None,
+    cursor: str | None,
+    asked: formats.Format | None,
+) -> object:
+    chosen = _fields(fields, tuple(series.feature_columns(db)))
+    first, last = session_range(start, end, project.settings.exchange.timezone)
+    after = decode_cursor(cursor, date.fromisoformat)
+    window = series.Window(tuple(tickers) if tickers is not None else None, first, last, after)
+    read = series.features(db, chosen, window)
+    fmt = formats.chosen(request, asked)
+    if fmt != "json":
+        return formats.columnar(db, project, read, fmt, "features", cursor)
     size = page_size(project, limit)
-    found = queries.features(db, ticker, chosen, first_day, last_day, after, size + 1)
+    found = read.rows(db, size + 1)
     page, more = found[:size], len(found) > size
-    return {
-        "ticker": ticker,
-        "fields": list(chosen),
-        "rows": [_plain(row) for row in page],
-        "next_cursor": encode_cursor(page[-1]["session_date"].isoformat()) if more else None,
-    }
+    last_row = page[-1] if more else None
+    next_cursor = (
+        encode_cursor(last_row["ticker"], last_row["session_date"].isoformat())
+        if last_row
+        else None
+    )
+    return {"fields": list(chosen), "data": [_plain(row) for row in page],
+            "paging": paging(size, next_cursor)}  # fmt: skip
 
 
 def _fields(value: str | None, known: tuple[str, ...]) -> tuple[str, ...]:

@@ -6,19 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DB, ticker_list
-from api.models import LatestPrice
+from api.deps import DB, paging, ticker_list
+from api.models import LatestPrices
 from pipelines.warehouse import queries
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
 
-@router.get("/latest", response_model=list[LatestPrice], summary="Latest bar per ticker")
+@router.get("/latest", response_model=LatestPrices, summary="Latest bar per ticker")
 def latest_prices(
     db: DB,
     tickers: Annotated[
         str | None,
         Query(description="comma-separated; default the whole universe", examples=["AAPL,MSFT"]),
     ] = None,
-) -> list[dict]:
-    return queries.latest_prices(db, ticker_list(db, tickers))
+) -> dict:
+    found = queries.latest_prices(db, ticker_list(db, tickers))
+    return {"data": found, "paging": paging(len(found))}

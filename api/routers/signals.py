@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DB, Limit, ProjectDep, page_size, ticker_list
-from api.models import Signal
+from api.deps import DB, Limit, ProjectDep, page_size, paging, ticker_list
+from api.models import SignalsPage
 from pipelines.config.params import parse_date
 from pipelines.warehouse import queries
 
 router = APIRouter(tags=["signals"])
 
 
-@router.get("/signals", response_model=list[Signal], summary="Golden and death crosses")
+@router.get("/signals", response_model=SignalsPage, summary="Golden and death crosses")
 def list_signals(
     db: DB,
     project: ProjectDep,
@@ -24,7 +24,9 @@ def list_signals(
     ] = None,
     tickers: Annotated[str | None, Query(description="comma-separated; default all")] = None,
     limit: Limit = None,
-) -> list[dict]:
-    """The newest crosses first."""
+) -> dict:
+    """The newest crosses first, `limit` of them."""
     first = parse_date("since", since) or date(1, 1, 1)
-    return queries.signals(db, first, ticker_list(db, tickers), page_size(project, limit))
+    size = page_size(project, limit)
+    found = queries.signals(db, first, ticker_list(db, tickers), size)
+    return {"data": found, "paging": paging(size)}

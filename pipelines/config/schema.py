@@ -169,6 +169,11 @@ class Api(Strict):
     gzip_minimum_bytes: int = Field(default=1000, ge=0, description="gzip larger responses")
     page_size: int = Field(default=1000, ge=1, le=10000, description="rows per page by default")
     max_page_size: int = Field(default=10000, ge=1, le=10000)
+    max_download_rows: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="rows one CSV, Parquet or Arrow answer may hold; a larger one is refused (413)",
+    )
     snapshot_dir: str = Field(
         default="data/api", description="DuckDB: where the API keeps its warehouse snapshot"
     )

@@ -6,13 +6,10 @@ Values are always bound parameters; only names from the lists below go into the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pipelines.warehouse.readers import Reader
-
-# gold.daily_features' own keys; every other column of it is a feature a client may ask for.
-FEATURE_KEYS = ("ticker", "session_date")
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -39,69 +36,13 @@ def known_tickers(db: Reader, wanted: Sequence[str]) -> set[str]:
 
 
 def latest_prices(db: Reader, chosen: Sequence[str] | None) -> list[dict[str, Any]]:
-    sql = "SELECT ticker, session_date, close, adj_close, return_1d, volume FROM gold.latest_prices"
+    sql = (
+        "SELECT ticker, session_date, close, adj_close, return_1d, "
+        "CAST(FLOOR(volume + 0.5) AS BIGINT) AS volume FROM gold.latest_prices"
+    )
     if chosen is None:
         return db.rows(sql + " ORDER BY ticker")
     return db.rows(f"{sql} WHERE ticker IN ({_marks(chosen)}) ORDER BY ticker", chosen)
-
-
-def daily_bars(
-    db: Reader, ticker: str, first: date, last: date, after: date, limit: int
-) -> list[dict[str, Any]]:
-    """Daily bars of [first, last] after the session `after`, as traded, with the factor that
-    adjusts them (silver.bars_daily's adj_factor) and its splits-only part for the volume."""
-    return db.rows(
-        "SELECT ticker, session_date, NULL AS ts, open, high, low, close, volume, adj_factor, "
-        "split_factor FROM silver.bars_daily "
-        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
-        "ORDER BY session_date LIMIT ?",
-        [ticker, first, last, after, limit],
-    )
-
-
-def minute_bars(
-    db: Reader, ticker: str, first: datetime, last: datetime, after: datetime, limit: int
-) -> list[dict[str, Any]]:
-    """1-minute bars of [first, last] after `after`, each with its session's factor."""
-    return db.rows(
-        "SELECT m.ticker, m.session_date, m.ts, m.open, m.high, m.low, m.close, m.volume, "
-        "COALESCE(d.adj_factor, 1.0) AS adj_factor, COALESCE(d.split_factor, 1.0) AS split_factor "
-        "FROM silver.bars_1m AS m LEFT JOIN silver.bars_daily AS d "
-        "ON d.ticker = m.ticker AND d.session_date = m.session_date "
-        "WHERE m.ticker = ? AND m.ts >= ? AND m.ts <= ? AND m.ts > ? ORDER BY m.ts LIMIT ?",
-        [ticker, first, last, after, limit],
-    )
-
-
-def feature_fields(db: Reader) -> tuple[str, ...]:
-    """The columns of gold.daily_features (in the model's order) but its keys: a new indicator
-    in the model is a new field of the API, with nothing to list by hand."""
-    found = db.rows(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'gold' "
-        "AND table_name = 'daily_features' ORDER BY ordinal_position"
-    )
-    return tuple(r["column_name"] for r in found if r["column_name"] not in FEATURE_KEYS)
-
-
-def features(
-    db: Reader,
-    ticker: str,
-    fields: Sequence[str],
-    first: date,
-    last: date,
-    after: date,
-    limit: int,
-) -> list[dict[str, Any]]:
-    unknown = set(fields) - set(feature_fields(db))
-    if unknown:
-        raise ValueError(f"not a feature: {sorted(unknown)}")  # never user text in the SQL
-    columns = ", ".join(f'"{name}"' for name in fields)
-    return db.rows(
-        f"SELECT session_date, {columns} FROM gold.daily_features "
-        "WHERE ticker = ? AND session_date >= ? AND session_date <= ? AND session_date > ? "
-        "ORDER BY session_date LIMIT ?",
-        [ticker, first, last, after, limit],
-    )
 
 
 def signals(
