@@ -9,20 +9,16 @@ import binascii
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from fastapi import Depends, Query, Request
 
 from pipelines.config import ParameterError, Project
-from pipelines.config.params import parse_moment, parse_tickers
-from pipelines.warehouse import queries
+from pipelines.warehouse import queries, series
 from pipelines.warehouse.readers import Reader, Unavailable
 from pipelines.warehouse.series import ArrowReader
 
-MAX_TICKERS = 500
 T = TypeVar("T")
 
 
@@ -74,46 +70,7 @@ def known_ticker(db: Reader, ticker: str) -> str:
 
 
 def ticker_list(db: Reader, value: str | None, parameter: str = "tickers") -> list[str] | None:
-    tickers = parse_tickers(parameter, value)
-    if tickers is None:
-        return None
-    if len(tickers) > MAX_TICKERS:
-        raise ParameterError(parameter, f"at most {MAX_TICKERS} tickers per request")
-    found = queries.known_tickers(db, tickers)
-    unknown = [t for t in tickers if t not in found]
-    if unknown:
-        raise ParameterError(parameter, f"unknown ticker(s): {', '.join(unknown)}", 404)
-    return tickers
-
-
-FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-def moment(value: str | None, parameter: str, zone: str, end: bool = False) -> datetime | None:
-    """An ISO date (the start, or with `end` the end, of that day at the exchange) or an ISO
-    timestamp (without an offset: at the exchange), as an aware UTC datetime."""
-    parsed = parse_moment(parameter, value, zone, end_of_day=end)
-    return None if parsed is None else parsed.astimezone(UTC)
-
-
-def time_range(start: str | None, end: str | None, zone: str) -> tuple[datetime, datetime]:
-    """`start` and `end` as UTC moments (open ends far away); end before start is refused."""
-    first = moment(start, "start", zone) or FAR_PAST
-    last = moment(end, "end", zone, end=True) or FAR_FUTURE
-    if first > last:
-        raise ParameterError("end", "end is before start")
-    return first, last
-
-
-def session_range(start: str | None, end: str | None, zone: str) -> tuple[date, date]:
-    """`start` and `end` as the sessions (exchange dates) they fall on."""
-    first, last = time_range(start, end, zone)
-    local = ZoneInfo(zone)
-    return (
-        date(1, 1, 1) if first == FAR_PAST else first.astimezone(local).date(),
-        date(9999, 12, 31) if last == FAR_FUTURE else last.astimezone(local).date(),
-    )
+    return series.universe_tickers(db, value, parameter)
 
 
 def page_size(project: Project, limit: int | None) -> int:

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 
 from pipelines.config import ParameterError, Project
+from pipelines.warehouse import series
 from pipelines.warehouse.series import ArrowReader, Read
 
 Format = Literal["json", "csv", "parquet", "arrow"]
@@ -25,6 +25,7 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "arrow": "application/vnd.apache.arrow.stream",
 }
+BINARY_FORMATS = (MEDIA_TYPES["parquet"], MEDIA_TYPES["arrow"])  # never gzipped
 SUFFIXES = {"csv": "csv", "parquet": "parquet", "arrow": "arrows"}
 BATCH_ROWS = 65_536  # rows per streamed batch (and per Parquet row group)
 
@@ -95,16 +96,7 @@ class _Sink(io.RawIOBase):
 
 
 def _csv(table: pa.Table) -> Iterator[bytes]:
-    # Values quoted only where needed, and a plain header (Arrow quotes every name): what
-    # spreadsheets and pandas write. Column names are the warehouse's identifiers.
-    yield (",".join(table.schema.names) + "\n").encode()
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-    sink = _Sink()
-    with pa_csv.CSVWriter(sink, table.schema, write_options=options) as writer:
-        for batch in table.to_batches(BATCH_ROWS):
-            writer.write_batch(batch)
-            yield sink.drain()
-    yield sink.drain()
+    yield from series.csv_chunks(table, BATCH_ROWS)
 
 
 def _parquet(table: pa.Table) -> Iterator[bytes]:

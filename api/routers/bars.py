@@ -19,11 +19,10 @@ from api.deps import (
     known_ticker,
     page_size,
     paging,
-    session_range,
     ticker_list,
-    time_range,
 )
 from api.models import BarsPage
+from pipelines.config.params import session_range, time_range
 from pipelines.warehouse import series
 
 router = APIRouter(prefix="/bars", tags=["bars"])

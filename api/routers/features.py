@@ -19,11 +19,10 @@ from api.deps import (
     known_ticker,
     page_size,
     paging,
-    session_range,
     ticker_list,
 )
 from api.models import FeaturesPage
-from pipelines.config import ParameterError
+from pipelines.config.params import session_range
 from pipelines.warehouse import series
 
 router = APIRouter(prefix="/features", tags=["features"])
@@ -100,7 +99,7 @@ def _features(
     cursor: str | None,
     asked: formats.Format | None,
 ) -> object:
-    chosen = _fields(fields, tuple(series.feature_columns(db)))
+    chosen = series.chosen_fields(db, fields)
     first, last = session_range(start, end, project.settings.exchange.timezone)
     after = decode_cursor(cursor, date.fromisoformat)
     window = series.Window(tuple(tickers) if tickers is not None else None, first, last, after)
@@ -119,19 +118,6 @@ def _features(
     )
     return {"fields": list(chosen), "data": [_plain(row) for row in page],
             "paging": paging(size, next_cursor)}  # fmt: skip
-
-
-def _fields(value: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
-    if value is None:
-        return known
-    asked = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in asked if f not in known]
-    if unknown or not asked:
-        raise ParameterError(
-            "fields",
-            f"unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}",
-        )
-    return tuple(dict.fromkeys(asked))
 
 
 def _plain(row: dict) -> dict:

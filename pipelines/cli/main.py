@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli import backfill, backtest, check, demo, report, run, schedule, serve
+from pipelines.cli import backfill, backtest, check, demo, export, report, run, schedule, serve
 from pipelines.cli.common import State
 from pipelines.config.constants import DEFAULT_CONFIG
 from pipelines.run.workers import die_with_parent
@@ -55,6 +55,7 @@ for command in (
     schedule.calendar,
     backtest.backtest,
     report.report,
+    export.export,
 ):
     app.command()(command)
 

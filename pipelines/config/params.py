@@ -4,7 +4,7 @@ value is reported the same way (ParameterError, naming the parameter)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pipelines.config.constants import INTERVALS
@@ -63,3 +63,33 @@ def parse_duration(parameter: str, value: str) -> timedelta:
     if unit not in units or not number.isdigit():
         raise ParameterError(parameter, f"{value!r} is not a duration like 90m, 6h or 1d")
     return timedelta(**{units[unit]: int(number)})
+
+
+FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def moment(value: str | None, parameter: str, zone: str, end: bool = False) -> datetime | None:
+    """An ISO date (the start, or with `end` the end, of that day at the exchange) or an ISO
+    timestamp (without an offset: at the exchange), as an aware UTC datetime."""
+    parsed = parse_moment(parameter, value, zone, end_of_day=end)
+    return None if parsed is None else parsed.astimezone(UTC)
+
+
+def time_range(start: str | None, end: str | None, zone: str) -> tuple[datetime, datetime]:
+    """`start` and `end` as UTC moments (open ends far away); end before start is refused."""
+    first = moment(start, "start", zone) or FAR_PAST
+    last = moment(end, "end", zone, end=True) or FAR_FUTURE
+    if first > last:
+        raise ParameterError("end", "end is before start")
+    return first, last
+
+
+def session_range(start: str | None, end: str | None, zone: str) -> tuple[date, date]:
+    """`start` and `end` as the sessions (exchange dates) they fall on."""
+    first, last = time_range(start, end, zone)
+    local = ZoneInfo(zone)
+    return (
+        date(1, 1, 1) if first == FAR_PAST else first.astimezone(local).date(),
+        date(9999, 12, 31) if last == FAR_FUTURE else last.astimezone(local).date(),
+    )

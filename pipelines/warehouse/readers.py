@@ -94,10 +94,14 @@ class DuckDBSnapshot:
             except duckdb.IOException:  # a run holds the file
                 if self._connection is not None:
                     return  # serve the last snapshot
-                raise Unavailable(
-                    "the warehouse is busy (a pipeline run holds it) and no snapshot of it "
-                    "exists yet; retry shortly"
-                ) from None
+                kept = self._newest_kept()
+                if kept is None:
+                    raise Unavailable(
+                        "the warehouse is busy (a pipeline run holds it) and no snapshot of it "
+                        "exists yet; retry shortly"
+                    ) from None
+                # One an earlier process took: served until the run lets go of the file.
+                target, copy, version = kept.parent, kept, None
             fresh = duckdb.connect(str(copy), read_only=True)
             fresh.execute("SET TimeZone = 'UTC'")
             old, self._connection, self._version = self._connection, fresh, version
@@ -110,6 +114,19 @@ class DuckDBSnapshot:
                 # and only what this product created there.
                 if stale != target and (stale / OWNED_MARKER).is_file():
                     shutil.rmtree(stale, ignore_errors=True)
+
+    def _newest_kept(self) -> Path | None:
+        """The newest whole snapshot in the folder (its warehouse copy), if any."""
+        if not self.snapshots.is_dir():
+            return None
+        kept = [
+            folder / self.warehouse.name
+            for folder in self.snapshots.iterdir()
+            if (folder / OWNED_MARKER).is_file()
+            and (folder / self.warehouse.name).is_file()
+            and not folder.name.endswith(".partial")  # still being copied
+        ]
+        return max(kept, key=lambda copy: copy.stat().st_mtime, default=None)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self._refresh()

@@ -11,19 +11,24 @@ Values are bound parameters; only names checked against the warehouse go into th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
+from pipelines.config import ParameterError
+from pipelines.config.params import parse_tickers
+from pipelines.warehouse import queries
 from pipelines.warehouse.readers import Reader
 
 Interval = Literal["1d", "1m"]
 PRICES = ("open", "high", "low", "close")
 FEATURE_KEYS = ("ticker", "session_date")  # gold.daily_features' keys; the rest are features
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+MAX_TICKERS = 500  # per request: a URL's worth; no tickers at all means the whole universe
 
 DAILY_BARS = pa.schema(
     [("ticker", pa.string()), ("session_date", pa.date32())]
@@ -142,6 +147,23 @@ def feature_columns(db: Reader) -> dict[str, pa.DataType]:
     }
 
 
+def chosen_fields(db: Reader, value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The features asked for (comma-separated or a list; None: all), checked against the
+    model's columns: an unknown one is a ParameterError naming `fields`."""
+    known = tuple(feature_columns(db))
+    if value is None:
+        return known
+    items = value.split(",") if isinstance(value, str) else list(value)
+    asked = [f.strip() for f in items if f.strip()]
+    unknown = [f for f in asked if f not in known]
+    if unknown or not asked:
+        raise ParameterError(
+            "fields",
+            f"unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}",
+        )
+    return tuple(dict.fromkeys(asked))
+
+
 def features(db: Reader, fields: Sequence[str], window: Window) -> Read:
     known = feature_columns(db)
     unknown = set(fields) - set(known)
@@ -158,3 +180,33 @@ def features(db: Reader, fields: Sequence[str], window: Window) -> Read:
         f"WHERE {where} ORDER BY ticker, session_date"
     )
     return Read(sql, tuple(params), schema, "session_date")
+
+
+def universe_tickers(
+    db: Reader, value: str | Sequence[str] | None, parameter: str = "tickers"
+) -> list[str] | None:
+    """Tickers as asked (comma-separated or a list; None: the whole universe), upper-cased
+    and checked against silver.tickers: an unknown one is a 404 naming it."""
+    if value is not None and not isinstance(value, str):
+        value = ",".join(value)
+    tickers = parse_tickers(parameter, value)
+    if tickers is None:
+        return None
+    if len(tickers) > MAX_TICKERS:
+        raise ParameterError(parameter, f"at most {MAX_TICKERS} tickers per request")
+    found = queries.known_tickers(db, tickers)
+    unknown = [t for t in tickers if t not in found]
+    if unknown:
+        raise ParameterError(parameter, f"unknown ticker(s): {', '.join(unknown)}", 404)
+    return tickers
+
+
+def csv_chunks(table: pa.Table, batch_rows: int = 65_536) -> Iterator[bytes]:
+    """The table as CSV, a batch at a time: a plain header (Arrow would quote every name) and
+    values quoted only where needed, what spreadsheets and pandas write."""
+    yield (",".join(table.schema.names) + "\n").encode()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    for batch in table.to_batches(batch_rows):
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(batch, sink, options)
+        yield sink.getvalue().to_pybytes()

@@ -195,13 +195,25 @@ def test_sql_injection_changes_nothing(api: TestClient, demo_project) -> None:
     assert api.get("/v1/tickers").status_code == 200
 
 
+def with_api_settings(project: Project, **settings):
+    """The demo project's loaded config with some api: settings changed."""
+    loaded = load_project(project.config)
+    api_settings = loaded.settings.api.model_copy(update=settings)
+    return dataclasses.replace(
+        loaded, settings=loaded.settings.model_copy(update={"api": api_settings})
+    )
+
+
 def test_a_busy_duckdb_file_answers_503_or_the_snapshot(new_project, demos, monkeypatch) -> None:
-    """A run holds the DuckDB file: an API without a snapshot yet says 503 with Retry-After;
-    one with a snapshot serves it. Never a hang, never a 500."""
+    """A run holds the DuckDB file: an API without any snapshot says 503 with Retry-After;
+    one with a snapshot serves it, and so does one started afresh beside an earlier one's
+    snapshot (a restart, or the client). Never a hang, never a 500."""
     source = demos["duckdb"]
     project = new_project("duckdb")
     project.warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(source.warehouse, project.warehouse)
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
     with client_for(project, monkeypatch) as warm:
         assert warm.get("/v1/tickers").status_code == 200  # snapshot taken
         holder = subprocess.Popen(
@@ -212,7 +224,8 @@ def test_a_busy_duckdb_file_answers_503_or_the_snapshot(new_project, demos, monk
         )  # fmt: skip
         try:
             assert holder.stdout.readline().strip() == "held"
-            with client_for(project, monkeypatch) as cold:
+            elsewhere = with_api_settings(project, snapshot_dir=str(project.root / "empty"))
+            with TestClient(create_app(elsewhere)) as cold:
                 started = time.monotonic()
                 busy = cold.get("/v1/tickers")
                 assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
@@ -221,6 +234,10 @@ def test_a_busy_duckdb_file_answers_503_or_the_snapshot(new_project, demos, monk
             served = warm.get("/v1/prices/latest", params={"tickers": "AAPL"})
             assert served.status_code == 200
             assert served.json()["data"][0]["ticker"] == "AAPL"
+            with client_for(project, monkeypatch) as restarted:
+                again = restarted.get("/v1/prices/latest", params={"tickers": "AAPL"})
+                assert again.status_code == 200, again.text
+                assert again.json() == served.json()
         finally:
             holder.kill()
             holder.wait()
@@ -399,11 +416,7 @@ def test_minutes_and_features_of_many_tickers_as_parquet(api, demo_project) -> N
 def test_a_columnar_answer_above_the_row_cap_is_refused(demo_project, monkeypatch) -> None:
     for name, value in demo_project.env.items():
         monkeypatch.setenv(name, value)
-    project = load_project(demo_project.config)
-    api_settings = project.settings.api.model_copy(update={"max_download_rows": 1000})
-    capped = dataclasses.replace(
-        project, settings=project.settings.model_copy(update={"api": api_settings})
-    )
+    capped = with_api_settings(demo_project, max_download_rows=1000)
     with TestClient(create_app(capped)) as api:
         refused = api.get("/v1/bars", params={**YEAR, "format": "parquet"})
         assert refused.status_code == 413

@@ -63,7 +63,8 @@ def modules() -> list[Path]:
 def test_the_picture_names_every_package() -> None:
     ranks = layers()
     assert set(ranks) == {
-        "api", "pipelines.cli", "pipelines.run", "pipelines.ingest", "pipelines.transform",
+        "api", "pipelines.cli", "pipelines.client", "pipelines.run", "pipelines.ingest",
+        "pipelines.transform",
         "pipelines.quality", "pipelines.report", "pipelines.analytics", "pipelines.warehouse",
         "pipelines.config", "pipelines.checkpoints",
     }  # fmt: skip
@@ -108,7 +109,7 @@ def test_modules_stay_short(path: Path) -> None:
 
 def test_development_tools_are_not_installed() -> None:
     pyproject = (REPO / "pyproject.toml").read_text()
-    assert 'include = ["pipelines*", "api*"]' in pyproject
+    assert 'include = ["pipelines*", "api*", "marketflow*"]' in pyproject
     assert not list((REPO / "pipelines").rglob("services.py"))
     assert not list((REPO / "pipelines").rglob("faults.py"))
     assert "def checkpoint(" in (REPO / "pipelines" / "checkpoints.py").read_text()
