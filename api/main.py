@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from api.deps import known_parameters
+from api.docs import add_docs
 from api.formats import BINARY_FORMATS, TooLarge
 from api.models import ErrorResponse
 from api.routers import backtests, bars, features, health, prices, signals, tickers
@@ -47,6 +48,8 @@ def create_app(project: Project | None = None) -> FastAPI:
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # add_docs: from bundled assets, not a CDN
+        redoc_url=None,
         dependencies=[Depends(known_parameters)],
         responses={
             404: {"description": "unknown ticker", "model": ErrorResponse},
@@ -79,6 +82,7 @@ def create_app(project: Project | None = None) -> FastAPI:
     for module in VERSIONED:
         v1.include_router(module.router)
     app.include_router(v1)
+    add_docs(app)
     _error_handlers(app)
     return app
 
