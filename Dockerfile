@@ -27,7 +27,13 @@ FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="MarketFlow" \
       org.opencontainers.image.description="Market data from providers to a checked warehouse, an API and reports" \
       org.opencontainers.image.licenses="Apache-2.0"
-# Node for `marketflow report` (the Evidence build), from the image that installed its modules.
+# Node for `marketflow report` (the Evidence build), from the image that installed its modules;
+# it needs the C++ runtime, which the slim Python image lacks. Unpinned on purpose: the stable
+# release's current libstdc++ with its security fixes.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libstdc++6 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=site-deps /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 # The project folder is the user's: runs write data/, logs/ and SQLMesh's .cache/ in it.
