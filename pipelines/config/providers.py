@@ -84,6 +84,11 @@ class ActionColumns(Strict):
 
 class BarFiles(Strict):
     glob: str = Field(description="files in the drop folder holding bars of this interval")
+    synthetic: bool = Field(
+        default=False,
+        description="generated bars, not a provider's prices (the demo's 1-minute bars): the "
+        "report says so wherever it draws them",
+    )
 
 
 class ActionsFile(Strict):

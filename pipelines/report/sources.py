@@ -2,7 +2,8 @@
 warehouse layer: a consistent copy of a DuckDB file, or PostgreSQL through the reader role) and
 `backtests` (a DuckDB file of the backtests of config.yaml's `backtest.report` rules, computed
 by the one implementation, pipelines/analytics/backtest.py, so the page shows what `marketflow
-backtest` and /v1/backtests compute, on the bars the `warehouse` source reads)."""
+backtest` and /v1/backtests compute, on the bars the `warehouse` source reads; and the facts of
+config.yaml the pages need: the exchange and which intervals are SYNTHETIC)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ def write_backtests(project: Project, site: Path, reader: Reader) -> int:
             equity.append(result.daily.assign(**key))
             trades.extend(key | t for t in result.trades)
     tables = {
+        **site_facts(project),
         "metrics": pd.DataFrame(metrics),
         "equity": pd.concat(equity) if equity else pd.DataFrame(),
         "trades": pd.DataFrame(
@@ -119,6 +121,22 @@ def write_backtests(project: Project, site: Path, reader: Reader) -> int:
             con.unregister("frame")
     os.replace(partial, folder / f"{BACKTEST_SOURCE}.duckdb")
     return len(metrics)
+
+
+def site_facts(project: Project) -> dict[str, pd.DataFrame]:
+    """What the pages need to know of config.yaml: the exchange (its clock draws the intraday
+    page) and which interval's bars are SYNTHETIC (the page says so)."""
+    settings = project.settings
+    intervals = []
+    for interval in settings.intervals:
+        name, provider = settings.provider_for(interval) or (None, None)
+        spec = getattr(provider, "bars", {}).get(interval)
+        intervals.append(
+            {"interval": interval, "provider": name,
+             "synthetic": bool(getattr(spec, "synthetic", False))}
+        )  # fmt: skip
+    exchange = {"calendar": settings.exchange.calendar, "timezone": settings.exchange.timezone}
+    return {"exchange": pd.DataFrame([exchange]), "intervals": pd.DataFrame(intervals)}
 
 
 def _write_atomically(path: Path, text: str) -> None:

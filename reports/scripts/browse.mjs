@@ -2,7 +2,8 @@
 // one JSON report on stdout; the assertions live in tests/e2e/test_report.py.
 //   node scripts/browse.mjs BASE_URL SCREENSHOT_DIR PATH...
 // Per page: console errors, page errors, failed requests, requests that left BASE_URL, the
-// page's text, how many canvases have drawn pixels, and a full-page screenshot. On a ticker
+// page's text, how many canvases have drawn pixels, the text of SVG charts, and a full-page
+// screenshot. On a ticker
 // page it also clicks the "3 months" window and records the re-queried summary line.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -67,6 +68,14 @@ for (const path of paths) {
 		await page.waitForTimeout(1500); // the charts redraw with them
 		entry.windowAfter = await summary.innerText();
 	}
+	// Charts drawn as SVG (renderer=svg) carry their axis labels as text: each chart's
+	// <text> elements, in order, keyed by the id of the element around it.
+	entry.svgCharts = await page.evaluate(() =>
+		[...document.querySelectorAll('svg')].filter((svg) => svg.querySelector('text')).map((svg) => ({
+			id: svg.closest('[id]')?.id ?? null,
+			texts: [...svg.querySelectorAll('text')].map((t) => t.textContent.trim()).filter(Boolean)
+		}))
+	);
 	entry.canvases = await page.locator('canvas').count();
 	entry.drawnCanvases = await page.evaluate(drawnCanvases);
 	entry.text = await page.locator('body').innerText();

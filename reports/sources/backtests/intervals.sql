@@ -1,0 +1,2 @@
+-- Each configured interval, its provider and whether its bars are SYNTHETIC (config.yaml).
+select interval, provider, synthetic from intervals
