@@ -4,6 +4,7 @@ HTTP (a real `marketflow serve`), the same frames, equal to the warehouse read d
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -138,3 +139,30 @@ def test_arrow_output_is_the_same_table(local, remote) -> None:
     assert here.equals(remote.bars("MSFT", "2012-01-01", "2012-03-31", output="arrow"))
     sessions = xcals.get_calendar("XNYS").sessions_in_range("2012-01-01", "2012-03-31")
     assert here.column("session_date").to_pylist() == [d.date() for d in sessions]
+
+
+def test_a_local_client_reads_while_a_run_holds_the_duckdb_file(new_project, demos, monkeypatch):
+    """A run holds the warehouse file: a client started then reads the newest snapshot an
+    earlier reader took (the API's, or an earlier client's), never waiting for the run."""
+    project = new_project("duckdb")
+    project.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demos["duckdb"].warehouse, project.warehouse)
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    with client.connect(project.config) as first:
+        before = first.bars("AAPL", "2012-01-01", "2012-12-31")  # takes the snapshot
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, time; c = duckdb.connect({str(project.warehouse)!r}); "
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with client.connect(project.config) as during:
+            pd.testing.assert_frame_equal(during.bars("AAPL", "2012-01-01", "2012-12-31"), before)
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()
