@@ -53,7 +53,9 @@ def test_gold_exports_as_hive_partitioned_parquet(demo_project: Project, tmp_pat
     assert np.allclose(bars["v"], direct["v"], rtol=1e-12)
 
 
-def test_a_new_export_replaces_the_old_one_whole(demo_project: Project, tmp_path) -> None:
+def test_a_new_export_replaces_the_old_one_whole(demos, tmp_path) -> None:
+    # Files and folders only: one backend is enough (CI time).
+    demo_project: Project = demos["duckdb"]
     out = tmp_path / "out"
     demo_project.cli("export", "--tables", "gold.latest_prices", "--out", str(out), "--format",
                      "csv")  # fmt: skip
@@ -68,7 +70,8 @@ def test_a_new_export_replaces_the_old_one_whole(demo_project: Project, tmp_path
     assert not [p for p in (out / "gold").iterdir() if p.name.startswith(".")]  # no leftovers
 
 
-def test_an_unknown_table_is_refused_naming_the_known_ones(demo_project, tmp_path) -> None:
+def test_an_unknown_table_is_refused_naming_the_known_ones(demos, tmp_path) -> None:
+    demo_project: Project = demos["duckdb"]
     result = demo_project.cli("export", "--tables", "bronze.bars", "--out", str(tmp_path),
                               check=False)  # fmt: skip
     assert result.returncode == 2
