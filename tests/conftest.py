@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -159,6 +160,13 @@ def write_config(root: Path, overrides: dict | None = None, variables: dict | No
         if not link.exists():
             link.symlink_to(REPO / name)
     return root / "config.yaml"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def make_project(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,8 @@ import pytest
 
 from marketflow import client
 from pipelines.config import ParameterError
-from tests.conftest import REPO, Project
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import REPO, Project, free_port
+from tests.integration.conftest import holding
 
 
 @pytest.fixture(scope="module")
@@ -151,18 +145,8 @@ def test_a_local_client_reads_while_a_run_holds_the_duckdb_file(new_project, dem
         monkeypatch.setenv(name, value)
     with client.connect(project.config) as first:
         before = first.bars("AAPL", "2012-01-01", "2012-12-31")  # takes the snapshot
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(project.warehouse)!r}); "
-         "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with holding(project.warehouse):
         started = time.monotonic()
         with client.connect(project.config) as during:
             pd.testing.assert_frame_equal(during.bars("AAPL", "2012-01-01", "2012-12-31"), before)
         assert time.monotonic() - started < 10
-    finally:
-        holder.kill()
-        holder.wait()

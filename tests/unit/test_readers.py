@@ -3,7 +3,6 @@ answers when it cannot serve says what happened, never the driver's text or a se
 
 from __future__ import annotations
 
-import socket
 import stat
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from api.main import create_app
 from pipelines.cli.main import app
 from pipelines.config import ConfigError, load_project
 from pipelines.warehouse.readers import DuckDBSnapshot, Unavailable
-from tests.conftest import make_project
+from tests.conftest import free_port, make_project
 
 
 def test_snapshots_are_private(tmp_path) -> None:
@@ -64,12 +63,6 @@ def test_on_postgresql_the_api_reads_as_the_reader_role_only(tmp_path, monkeypat
     project = load_project(make_project(tmp_path).config, "postgres")
     with pytest.raises(ConfigError, match=r"MARKETFLOW_PG_READER_USER and .*: not set"):
         create_app(project)  # no silent fall back to the owner's credentials
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(
