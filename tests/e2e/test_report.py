@@ -46,7 +46,9 @@ def offline_prefix() -> list[str]:
     return ["unshare", "-n"] if probe.returncode == 0 else []
 
 
-@pytest.fixture(scope="module")
+# Session scope: with --dist loadgroup the worker may run other modules' tests between these,
+# and a module-scoped site was torn down and built again (176 s more in CI).
+@pytest.fixture(scope="session")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     build_dir = root / "site"
