@@ -118,6 +118,16 @@ def test_the_public_site_carries_no_path_or_error_text(site) -> None:
     assert not stale_results(build_dir)  # nor another build's (older) run log
 
 
+def test_the_site_routes_only_its_own_pages(site) -> None:
+    """Evidence's template brings a SQL console and a settings page (development tools); the
+    patch removes them, so the client router knows no such route and nothing of them is built."""
+    _, build_dir, _, _, _ = site
+    routers = list((build_dir / "_app/immutable/entry").glob("app.*.js"))
+    assert routers, "no client router in the build"
+    for route in ("explore/console", "explore/schema", "settings"):
+        assert not [f.name for f in routers if f'"/{route}"'.encode() in f.read_bytes()], route
+
+
 def stale_results(build_dir: Path) -> list[str]:
     """Query results of an earlier build in a site: Evidence keeps each query's result under
     data/<source>/<query>/<hash>/, and merges its output into an existing build/."""
