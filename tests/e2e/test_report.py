@@ -46,8 +46,8 @@ def offline_prefix() -> list[str]:
     return ["unshare", "-n"] if probe.returncode == 0 else []
 
 
-# Session scope: with --dist loadgroup the worker may run other modules' tests between these,
-# and a module-scoped site was torn down and built again (176 s more in CI).
+# Session scope: the site is built once per worker even if that worker runs other modules'
+# tests between these (xdist_group pins them to one worker, not to one stretch of it).
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")

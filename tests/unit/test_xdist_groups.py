@@ -1,8 +1,8 @@
 """`make test` runs `pytest -n 2 --dist loadgroup` and relies on `xdist_group` to send the
 report tests to one worker, which builds the site once. pytest 9.2 stores node ids where
 pytest-xdist 3.8 can no longer tag them, so the groups were silently ignored: each worker built
-the site (about three minutes more in CI). This runs a small suite the same way and reads
-which worker ran each test."""
+the site, one waiting for the other on the project's build lock. This runs a small suite the
+same way and reads which worker ran each test."""
 
 from __future__ import annotations
 
