@@ -19,11 +19,10 @@ from pipelines.config import load_project
 from tests.conftest import Project
 
 
-def client_for(project: Project, monkeypatch, loaded: LoadedProject | None = None) -> TestClient:
-    """An app on `project` with its environment set; `loaded` is a changed config of it."""
+def client_for(project: Project, monkeypatch) -> TestClient:
     for name, value in project.env.items():
         monkeypatch.setenv(name, value)
-    return TestClient(create_app(loaded or load_project(project.config)))
+    return TestClient(create_app(load_project(project.config)))
 
 
 @pytest.fixture

@@ -183,11 +183,13 @@ def test_a_busy_duckdb_file_answers_503_or_the_snapshot(new_project, demos, monk
     project = new_project("duckdb")
     project.warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(source.warehouse, project.warehouse)
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
     with client_for(project, monkeypatch) as warm:
         assert warm.get("/v1/tickers").status_code == 200  # snapshot taken
         with holding(project.warehouse):
             elsewhere = with_api_settings(project, snapshot_dir=str(project.root / "empty"))
-            with client_for(project, monkeypatch, elsewhere) as cold:
+            with TestClient(create_app(elsewhere)) as cold:
                 started = time.monotonic()
                 busy = cold.get("/v1/tickers")
                 assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0

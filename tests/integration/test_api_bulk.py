@@ -12,9 +12,11 @@ import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 import pytest
+from fastapi.testclient import TestClient
 
+from api.main import create_app
 from tests.conftest import Project
-from tests.integration.conftest import client_for, with_api_settings
+from tests.integration.conftest import with_api_settings
 
 YEAR = {"start": "2012-01-01", "end": "2012-12-31"}
 
@@ -124,8 +126,10 @@ def test_minutes_and_features_of_many_tickers_as_parquet(api, demo_project) -> N
 
 
 def test_a_columnar_answer_above_the_row_cap_is_refused(demo_project, monkeypatch) -> None:
+    for name, value in demo_project.env.items():
+        monkeypatch.setenv(name, value)
     capped = with_api_settings(demo_project, max_download_rows=1000)
-    with client_for(demo_project, monkeypatch, capped) as api:
+    with TestClient(create_app(capped)) as api:
         refused = api.get("/v1/bars", params={**YEAR, "format": "parquet"})
         assert refused.status_code == 413
         message = refused.json()["error"]["message"]
