@@ -97,18 +97,21 @@ def advisory_lock(
 
         if not _wait(take, wait_seconds):
             where = f"PostgreSQL warehouse {connect_args['host']}:{connect_args['port']}/"
-            raise _busy(where + connect_args["dbname"], _holder_of(con), wait_seconds)
+            raise _busy(where + connect_args["dbname"], lock_holder(con), wait_seconds)
         yield
     finally:
         with contextlib.suppress(psycopg.Error):
             con.close()  # ends the session, which releases the lock
 
 
-def _holder_of(con: psycopg.Connection) -> str:
+def lock_holder(con: psycopg.Connection) -> str:
+    """Who holds the run lock on the database `con` is connected to."""
     row = con.execute(
         "SELECT a.application_name, a.backend_start, a.client_addr FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-        "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s",
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s "
+        # Advisory locks are per database, but pg_locks lists the whole server's.
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         (ADVISORY_KEY,),
     ).fetchone()
     if row is None:

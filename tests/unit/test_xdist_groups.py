@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUITE = '''
+SUITE = """
 import os
 import pytest
 
@@ -26,7 +26,7 @@ def test_grouped(n):
 @pytest.mark.parametrize("n", range(6))
 def test_free(n):
     pass
-'''
+"""
 
 
 def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
