@@ -12,6 +12,12 @@ changed), sources (Evidence runs every `sources/<name>/*.sql` and keeps the resu
 Parquet), build (SvelteKit prerenders every page into `build/`). A `report.build_dir`
 elsewhere is replaced only once the build succeeded; the default, the project's own `build/`,
 is Evidence's to write.
+
+The build bundles the pages (Vite, most of its time and nearly all of its memory) and then
+prerenders them with the data. The bundles depend on the pages, the packages and the patches,
+never on the data: when none of those changed since the last full build (its key, written
+beside the bundles), only the data steps run again (scripts/rerender.mjs). `full=True`, or a
+failure of that shortcut, builds in full.
 """
 
 from __future__ import annotations
@@ -36,6 +42,21 @@ from pipelines.warehouse.engines import Warehouse
 
 INSTALL_STAMP = "node_modules/.marketflow-installed"
 LOCK = ".marketflow-report.lock"
+TEMPLATE = ".evidence/template"  # Evidence's SvelteKit project, emptied by each full build
+BUILD_KEY = f"{TEMPLATE}/.marketflow-build-key"
+BUNDLES = f"{TEMPLATE}/.svelte-kit/output/server/manifest-full.js"
+# What the bundles are compiled from (the packages, and what `evidence build` copies into its
+# template but sources/, which is the data's): a change to any of these needs a full build.
+BUILD_INPUTS = (
+    "package-lock.json", "patches", "evidence.config.yaml", "evidence.settings.json",
+    "scripts/rerender.mjs", "pages", "static", "queries", "components", "partials", "app.css",
+)  # fmt: skip
+# What `evidence build` gives Vite, and so what the data-only rebuild gets.
+BUILD_ENV = {
+    "EVIDENCE_DATA_URL_PREFIX": "static/data",
+    "EVIDENCE_DATA_DIR": "./static/data",
+    "EVIDENCE_IS_BUILDING": "true",
+}
 
 
 class ReportError(Exception):
@@ -52,8 +73,11 @@ class ReportSummary:
     backtests: int = 0
 
 
-def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSummary:
-    """Install, write the sources, run Evidence's sources and build; return what was built."""
+def build(
+    project: Project, *, full: bool = False, log: Callable[[str], None] = print
+) -> ReportSummary:
+    """Install, write the sources, run Evidence's sources and build (only the data steps when
+    the bundles are current, unless `full`); return what was built."""
     settings = project.settings.report
     site = project.path(settings.site_dir).resolve()
     target = project.path(settings.build_dir).resolve()
@@ -67,7 +91,7 @@ def build(project: Project, *, log: Callable[[str], None] = print) -> ReportSumm
     with open(site / LOCK, "w") as lock:
         # One build at a time per Evidence project: they share sources/ and .evidence/.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _build(project, site, target, npm, summary, log)
+        _build(project, site, target, npm, full, summary, log)
     return summary
 
 
@@ -76,6 +100,7 @@ def _build(
     site: Path,
     target: Path,
     npm: str,
+    full: bool,
     summary: ReportSummary,
     log: Callable[[str], None],
 ) -> None:
@@ -91,7 +116,8 @@ def _build(
         return result
 
     if _install_needed(site):
-        step("npm ci", lambda: _npm(npm, ["ci"], site, env, settings.timeout_seconds))
+        ci = [npm, "ci", "--no-audit", "--no-fund"]
+        step("npm ci", lambda: _npm(ci, site, env, settings.timeout_seconds))
         (site / INSTALL_STAMP).write_text(_install_key(site))
     try:
         source = step("warehouse source", lambda: write_warehouse_source(project, site))
@@ -101,17 +127,56 @@ def _build(
     summary.backtests = step("backtests", lambda: write_backtests(project, site, source.reader))
     step(
         "evidence sources",
-        lambda: _npm(npm, ["run", "sources"], site, env, settings.timeout_seconds),
+        lambda: _npm([npm, "run", "sources"], site, env, settings.timeout_seconds),
     )
     built = site / "build"
     # Evidence merges its output into an existing build/, so the results of every earlier
     # build (another warehouse's, an older run log's columns) would be published again.
     shutil.rmtree(built, ignore_errors=True)
-    step("evidence build", lambda: _npm(npm, ["run", "build"], site, env, settings.timeout_seconds))
+    key = build_key(site)
+    if full or not bundles_current(site, key):
+        _full_build(site, key, npm, env, settings.timeout_seconds, step)
+    else:
+        rerender = [_node(), "../../scripts/rerender.mjs"]
+        try:
+            step(
+                "rebuild (data only)",
+                lambda: _npm(rerender, site / TEMPLATE, env | BUILD_ENV, settings.timeout_seconds),
+            )
+        except ReportError as exc:
+            log(f"  the data-only rebuild failed, so the build runs in full:\n{exc}")
+            shutil.rmtree(built, ignore_errors=True)
+            _full_build(site, key, npm, env, settings.timeout_seconds, step)
     if target != built:
         replace_build(built, target)
     summary.pages = sum(1 for _ in target.rglob("index.html"))
     summary.megabytes = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) / 1e6
+
+
+def _full_build(
+    site: Path, key: str, npm: str, env: dict[str, str], timeout: float, step: Callable
+) -> None:
+    (site / BUILD_KEY).unlink(missing_ok=True)
+    step("evidence build", lambda: _npm([npm, "run", "build"], site, env, timeout))
+    (site / BUILD_KEY).write_text(key)
+
+
+def build_key(site: Path) -> str:
+    """A hash of everything the bundles are compiled from (BUILD_INPUTS), never the data."""
+    digest = hashlib.sha256()
+    for name in BUILD_INPUTS:
+        root = site / name
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for file in (f for f in files if f.is_file()):
+            digest.update(f"{file.relative_to(site).as_posix()}\0".encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def bundles_current(site: Path, key: str) -> bool:
+    """Whether the last full build finished (its key is written last) with this key."""
+    stamp = site / BUILD_KEY
+    return (site / BUNDLES).is_file() and stamp.is_file() and stamp.read_text() == key
 
 
 def replace_build(built: Path, target: Path) -> None:
@@ -160,22 +225,25 @@ def npm_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _npm(npm: str, args: list[str], site: Path, env: dict[str, str], timeout: float) -> None:
-    command = " ".join(["npm", *args])
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise ReportError("node not found: the report site is built with Node.js 18+ and npm")
+    return node
+
+
+def _npm(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> None:
+    """Run an npm (or node) command in `cwd`; a failure names it and shows its last lines."""
+    shown = " ".join(["npm" if command[0].endswith("npm") else "node", *command[1:]])
     try:
         done = subprocess.run(
-            [npm, *args, "--no-audit", "--no-fund"] if args[0] == "ci" else [npm, *args],
-            cwd=site,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        raise ReportError(f"{command} (in {site}) took over {timeout:.0f} s") from None
+        raise ReportError(f"{shown} (in {cwd}) took over {timeout:.0f} s") from None
     if done.returncode != 0:
         tail = _tail(done.stdout + done.stderr, 40)
-        raise ReportError(f"{command} (in {site}) exited {done.returncode}:\n{tail}")
+        raise ReportError(f"{shown} (in {cwd}) exited {done.returncode}:\n{tail}")
 
 
 def _tail(text: str, lines: int) -> str:

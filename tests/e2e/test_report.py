@@ -4,89 +4,24 @@ reports/scripts/browse.mjs). Screenshots go to test-artifacts/report/."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
-import os
 import re
-import shutil
-import subprocess
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import exchange_calendars as xcals
 import pandas as pd
 import pytest
 
-from dev import services as svc
 from pipelines.analytics import backtest as bt
 from pipelines.config import load_project
-from tests.conftest import AS_OF, REPO, make_project, write_config
+from tests.e2e.conftest import CHROMIUM, PAGES, stale_results
 
-PAGES = ["/", "/tickers/AAPL/", "/returns/", "/crossovers/", "/data-quality/", "/intraday/",
-         "/backtests/", "/compare/"]  # fmt: skip
-ARTIFACTS = REPO / "test-artifacts" / "report"
-CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="make test installs Debian's chromium"),
     # One worker builds the site for all of them (make test: --dist loadgroup).
     pytest.mark.xdist_group("report"),
 ]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def offline_prefix() -> list[str]:
-    """`unshare -n`: run the build in a namespace with no network at all, where allowed."""
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
-    return ["unshare", "-n"] if probe.returncode == 0 else []
-
-
-# Session scope: the site is built once per worker even if that worker runs other modules'
-# tests between these (xdist_group pins them to one worker, not to one stretch of it).
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report")
-    build_dir = root / "site"
-    project = make_project(root, {"report": {"build_dir": str(build_dir)}})
-    project.cli("demo", "--as-of", AS_OF)
-    # A full check after the run: the data-quality page shows both.
-    checked = json.loads(project.cli("check", "--as-of", AS_OF, "--json").stdout)
-    (root / "check.json").write_text(json.dumps(checked))
-    prefix = offline_prefix()
-    dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
-    result = subprocess.run(
-        [*prefix, str(REPO / ".venv/bin/marketflow"), "--config", str(project.config), "report"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **project.env, **dead_proxy},
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "pages" in result.stdout and (build_dir / "index.html").is_file()
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(build_dir))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    browsed = subprocess.run(
-        ["node", "scripts/browse.mjs", base, str(ARTIFACTS), *PAGES],
-        cwd=REPO / "reports",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CHROMIUM": CHROMIUM or ""},
-        timeout=600,
-    )
-    server.shutdown()
-    assert browsed.returncode == 0, browsed.stderr
-    pages = {p["path"]: p for p in json.loads(browsed.stdout)["pages"]}
-    return project, build_dir, base, pages, result.stdout + ("\noffline" if prefix else "")
 
 
 def test_every_page_renders_locally_without_errors(site) -> None:
@@ -126,16 +61,6 @@ def test_the_site_routes_only_its_own_pages(site) -> None:
     assert routers, "no client router in the build"
     for route in ("explore/console", "explore/schema", "settings"):
         assert not [f.name for f in routers if f'"/{route}"'.encode() in f.read_bytes()], route
-
-
-def stale_results(build_dir: Path) -> list[str]:
-    """Query results of an earlier build in a site: Evidence keeps each query's result under
-    data/<source>/<query>/<hash>/, and merges its output into an existing build/."""
-    return [
-        str(query.relative_to(build_dir))
-        for query in build_dir.glob("data/*/*")
-        if query.is_dir() and len([d for d in query.iterdir() if d.is_dir()]) != 1
-    ]
 
 
 def test_home_shows_the_warehouse_latest_close_and_last_run(site) -> None:
@@ -291,95 +216,6 @@ def test_the_compare_page_normalises_every_ticker_to_one_dollar(site) -> None:
     )["adj_close"]
     total = closes.iloc[-1] / closes.iloc[0] - 1
     assert f"{total:,.1%}" in page["text"], page["text"][-600:]
-
-
-# What `marketflow report` on PostgreSQL is given: where the warehouse is and the reader role.
-READER_ONLY = (
-    "MARKETFLOW_PG_HOST",
-    "MARKETFLOW_PG_PORT",
-    "MARKETFLOW_PG_DATABASE",
-    "MARKETFLOW_PG_READER_USER",
-    "MARKETFLOW_PG_READER_PASSWORD",
-)
-PIPELINE_SECRETS = r"MARKETFLOW_|RAW_STORE__|ALERTS__|POLYGON|SOURCES__|AWS_|EVIDENCE_"
-
-
-def reader_only(project) -> dict[str, str]:
-    """The environment of a report on `project`'s PostgreSQL warehouse: where it is and the
-    reader role; no owner, S3, Polygon or webhook variable, and no .env read."""
-    env = {k: v for k, v in os.environ.items() if not re.match(PIPELINE_SECRETS, k)}
-    env |= {name: project.env[name] for name in READER_ONLY}
-    # python-dotenv's own switch, which config/loader.py honours: not even a project .env.
-    return env | {"PYTHON_DOTENV_DISABLED": "1"}
-
-
-def report_as_reader(project, root: Path, build_dir: Path) -> subprocess.CompletedProcess:
-    config = write_config(root, {"report": {"build_dir": str(build_dir)}})
-    dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
-    return subprocess.run(
-        [str(REPO / ".venv/bin/marketflow"), "--config", str(config), "report",
-         "--gateway", "postgres"],
-        capture_output=True, text=True, env=reader_only(project) | dead_proxy, cwd=root,
-        timeout=900,
-    )  # fmt: skip
-
-
-def test_on_postgresql_a_warehouse_without_a_run_is_refused_and_left_as_it_was(
-    new_project, tmp_path
-) -> None:
-    """The report creates nothing (the ops tables are the run's, made by the owner): before any
-    run it exits 1 naming what is missing, before npm."""
-    project = new_project("postgres")
-    result = report_as_reader(project, tmp_path / "report", tmp_path / "site")
-    assert result.returncode == 1, result.stdout + result.stderr
-    message = " ".join(result.stderr.split())
-    assert "ops.runs" in message and "silver.bars_daily" in message, message
-    assert "marketflow run" in message and "reader role" in message, message
-    assert "npm" not in result.stdout
-    assert project.scalar("SELECT to_regclass('ops.runs') IS NULL")
-    assert not (tmp_path / "site").exists()
-
-
-def test_on_postgresql_the_site_builds_as_the_reader_and_names_no_host_bucket_or_secret(
-    demos, tmp_path
-) -> None:
-    """The PostgreSQL demo's site, built with the reader's variables only (no owner, no S3, no
-    webhook in the environment, no .env): it builds, and no built file holds a host, a bucket
-    or a secret of the test environment."""
-    demo = demos["postgres"]
-    build_dir = tmp_path / "site"
-    result = report_as_reader(demo, tmp_path / "project", build_dir)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert (build_dir / "index.html").is_file()
-    assert "AAPL" in (build_dir / "index.html").read_text()
-    # The reader read the run log; the site carries this warehouse's results only (the DuckDB
-    # site above was built from the same Evidence project before).
-    assert list(build_dir.glob("data/warehouse/runs/*/runs.parquet"))
-    assert not stale_results(build_dir)
-
-    creds = svc.Credentials.load_or_create(svc.SERVICES)
-    e = demo.env
-    s3_endpoint = e["RAW_STORE__CREDENTIALS__ENDPOINT_URL"].split("://", 1)[1]
-    forbidden = {
-        "the warehouse's host:port": f"{e['MARKETFLOW_PG_HOST']}:{e['MARKETFLOW_PG_PORT']}",
-        "the warehouse database": e["MARKETFLOW_PG_DATABASE"],
-        "the S3 endpoint": s3_endpoint,
-        "the raw store's URL": e["MARKETFLOW_RAW_URL"],
-        "the demo's folder": str(demo.root),
-        **{f"bucket {b}": b for b in svc.BUCKETS},
-        **{f"secret {k}": v for k, v in vars(creds).items()},
-        "the owner's password": e["MARKETFLOW_PG_PASSWORD"],
-        "the reader's password": e["MARKETFLOW_PG_READER_PASSWORD"],
-    }
-    assert e["MARKETFLOW_RAW_URL"].startswith("s3://marketflow-test/")
-    leaks = [
-        f"{f.relative_to(build_dir)}: {what}"
-        for f in build_dir.rglob("*")
-        if f.is_file()
-        for what, value in forbidden.items()
-        if value.encode() in f.read_bytes()
-    ]
-    assert not leaks, leaks
 
 
 def project_settings(project):
