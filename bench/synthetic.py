@@ -92,15 +92,25 @@ def write(out: Path, tickers: int, years: int, first: int = 1, seed: int = 7) ->
 def next_session_file(
     out: Path, tickers: int, name: str, nth: int = 1, first: int = 1, seed: int = 7
 ) -> int:
-    """The nth session of 2025 for tickers first..first+tickers-1, in one file."""
+    """The nth session of 2025 for tickers first..first+tickers-1, in one file: each ticker's
+    series goes on from the last bar of its history file in out/1d (one trading day's move a
+    session, the same draws whichever nth is asked for), so the run's step checks pass."""
     day = session_dates("XNYS", date(2025, 1, 1), date(2025, 1, 31))[nth - 1]
-    rng = np.random.default_rng([seed, 10**6, nth])
     rows = []
     for i in range(first, first + tickers):
-        price = float(rng.uniform(10, 200))
-        rows.append(
-            (ticker_name(i), pd.Timestamp(day), price, price * 1.01, price * 0.99, price, 1e6)
-        )
+        history = pq.read_table(out / "1d" / f"{ticker_name(i)}.parquet").to_pandas()
+        last = history.sort_values("ts").iloc[-1]
+        # One stream per quantity, so session k's draws are the same whatever nth is asked.
+        moves = np.exp(np.random.default_rng([seed, 10**6, i, 0]).normal(0.0003, 0.018, nth))
+        volumes = np.exp(np.random.default_rng([seed, 10**6, i, 1]).normal(0, 0.2, nth))
+        day_rng = np.random.default_rng([seed, 10**6, i, 2, nth])
+        close = float(last["close"]) * float(np.prod(moves))  # the history's daily returns
+        open_ = close / moves[-1] * float(np.exp(day_rng.normal(0, 0.006)))
+        spread = 1.002 + abs(float(day_rng.normal(0, 0.01)))
+        volume = float(last["volume"]) * float(np.prod(volumes))
+        high, low = max(open_, close) * spread, min(open_, close) / spread
+        values = (round(open_, 4), round(high, 4), round(low, 4), round(close, 4), round(volume))
+        rows.append((ticker_name(i), pd.Timestamp(day), *values))
     frame = pd.DataFrame(rows, columns=["ticker", "ts", "open", "high", "low", "close", "volume"])
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out / "1d" / name)
     return len(frame)
