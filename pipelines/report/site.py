@@ -117,7 +117,7 @@ def _build(
 
     if _install_needed(site):
         ci = [npm, "ci", "--no-audit", "--no-fund"]
-        step("npm ci", lambda: _npm(ci, site, env, settings.timeout_seconds))
+        step("npm ci", lambda: _run(ci, site, env, settings.timeout_seconds))
         (site / INSTALL_STAMP).write_text(_install_key(site))
     try:
         source = step("warehouse source", lambda: write_warehouse_source(project, site))
@@ -127,7 +127,7 @@ def _build(
     summary.backtests = step("backtests", lambda: write_backtests(project, site, source.reader))
     step(
         "evidence sources",
-        lambda: _npm([npm, "run", "sources"], site, env, settings.timeout_seconds),
+        lambda: _run([npm, "run", "sources"], site, env, settings.timeout_seconds),
     )
     built = site / "build"
     # Evidence merges its output into an existing build/, so the results of every earlier
@@ -141,7 +141,7 @@ def _build(
         try:
             step(
                 "rebuild (data only)",
-                lambda: _npm(rerender, site / TEMPLATE, env | BUILD_ENV, settings.timeout_seconds),
+                lambda: _run(rerender, site / TEMPLATE, env | BUILD_ENV, settings.timeout_seconds),
             )
         except ReportError as exc:
             log(f"  the data-only rebuild failed, so the build runs in full:\n{exc}")
@@ -157,7 +157,7 @@ def _full_build(
     site: Path, key: str, npm: str, env: dict[str, str], timeout: float, step: Callable
 ) -> None:
     (site / BUILD_KEY).unlink(missing_ok=True)
-    step("evidence build", lambda: _npm([npm, "run", "build"], site, env, timeout))
+    step("evidence build", lambda: _run([npm, "run", "build"], site, env, timeout))
     (site / BUILD_KEY).write_text(key)
 
 
@@ -232,9 +232,9 @@ def _node() -> str:
     return node
 
 
-def _npm(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> None:
+def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> None:
     """Run an npm (or node) command in `cwd`; a failure names it and shows its last lines."""
-    shown = " ".join(["npm" if command[0].endswith("npm") else "node", *command[1:]])
+    shown = " ".join([Path(command[0]).name, *command[1:]])
     try:
         done = subprocess.run(
             command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
