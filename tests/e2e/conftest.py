@@ -48,8 +48,17 @@ def site(tmp_path_factory):
     (root / "check.json").write_text(json.dumps(checked))
     prefix = offline_prefix()
     dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    # --full: this build is the one the data-only rebuilds (test_report_rebuild.py and the
+    # PostgreSQL report test) are compared with, whatever an earlier session left bundled.
     result = subprocess.run(
-        [*prefix, str(REPO / ".venv/bin/marketflow"), "--config", str(project.config), "report"],
+        [
+            *prefix,
+            str(REPO / ".venv/bin/marketflow"),
+            "--config",
+            str(project.config),
+            "report",
+            "--full",
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, **project.env, **dead_proxy},
@@ -57,6 +66,7 @@ def site(tmp_path_factory):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pages" in result.stdout and (build_dir / "index.html").is_file()
+    assert "evidence build:" in result.stdout, result.stdout
 
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(build_dir))
