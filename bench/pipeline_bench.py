@@ -8,9 +8,12 @@ Measures, per backend (wall time and peak RSS of the `marketflow` process):
   incremental   one more session for every ticker
   after growth  the same incremental run once history has grown `growth` times (more tickers,
                 so bronze/silver/gold hold growth x the bars)
+  reference     bench/reference.py on the same files: a hand-written DuckDB + TA-Lib script of
+                the same gold columns, checked equal to gold.daily_features (1e-9) first
   floor         a bare insert of the same 2.5M bars: DuckDB from Arrow, PostgreSQL COPY
 PostgreSQL runs on the local services (make services-up); its server's memory is not counted.
-Prints a Markdown table (the README's) and writes it to bench/work/results.md.
+Prints a Markdown table with each target (bench/targets.py) and writes it to
+bench/work/results.md.
 """
 
 from __future__ import annotations
@@ -20,54 +23,24 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import synthetic  # noqa: E402
+from bench import gold_check, synthetic, targets  # noqa: E402
+from bench.measure import Measure, marketflow, run_measured  # noqa: E402
 from dev import services  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
 AS_OF = "2025-01-31"
-
-
-@dataclass
-class Measure:
-    seconds: float
-    peak_mb: float
-    stages: str = ""
-
-
-def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> Measure:
-    """Run the CLI; wall time and the peak resident set size of that process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        cwd=cwd,
-        env={**os.environ, **env, "COLUMNS": "160"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = process.stdout.read() if process.stdout else ""
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"marketflow {' '.join(args)} failed:\n{output[-4000:]}")
-    text = " ".join(line.strip() for line in output.splitlines() if line.strip())
-    summary = text.split("Summary:", 1)[-1]
-    # "...; 10.5s (ingest → raw 0.5s, ..., bronze → silver → gold (SQLMesh) 6.2s, checks 2.1s)"
-    stages = summary.split("s (", 1)[1].split("s)", 1)[0] + "s" if "s (" in summary else ""
-    return Measure(seconds, usage.ru_maxrss / 1024, stages)
 
 
 def project(backend: str, tickers: int, drop: Path) -> tuple[Path, dict[str, str]]:
@@ -165,6 +138,20 @@ def prepare_drop(tickers: int, growth: int) -> tuple[Path, Path]:
     return base, extra
 
 
+def reference(backend: str, base: Path, root: Path, env: dict[str, str]) -> Measure:
+    """Time bench/reference.py on the base files, after checking that its answer is gold's."""
+    out = WORK / f"reference-{backend}.parquet"
+    script = [sys.executable, str(ROOT / "bench" / "reference.py"), str(base), str(out)]
+    print(f"[{backend}] reference: checking it against gold.daily_features", flush=True)
+    run_measured(script, {}, WORK)  # warms the page cache for the timed run, as the run's did
+    columns = pq.read_schema(out).names
+    if problems := gold_check.differences(out, gold_check.gold_rows(backend, root, env, columns)):
+        raise SystemExit(f"bench/reference.py does not reproduce gold on {backend}:\n  "
+                         + "\n  ".join(problems))  # fmt: skip
+    print(f"[{backend}] reference: timed", flush=True)
+    return run_measured(script, {}, WORK)
+
+
 def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
     base, extra = prepare_drop(args.tickers, args.growth)
     # The project's drop folder: links to the base files, then the next session, then growth.
@@ -178,10 +165,11 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
     results = {}
 
     print(f"[{backend}] backfill: {args.tickers} tickers x 20 years", flush=True)
-    results["backfill"] = run_measured(["run", "--as-of", AS_OF], env, root)
+    results["backfill"] = marketflow(["run", "--as-of", AS_OF], env, root)
+    results["reference"] = reference(backend, base, root, env)
     synthetic.next_session_file(drop, args.tickers, "next-1.parquet", nth=1)
     print(f"[{backend}] incremental: one more session", flush=True)
-    results["incremental"] = run_measured(["run", "--as-of", AS_OF], env, root)
+    results["incremental"] = marketflow(["run", "--as-of", AS_OF], env, root)
 
     if args.growth > 1:
         print(f"[{backend}] growing the history {args.growth}x", flush=True)
@@ -190,10 +178,10 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
         with (drop / "corporate_actions.csv").open("a") as out:
             out.writelines((extra / "corporate_actions.csv").read_text().splitlines(True)[1:])
         configure(root, args.tickers * args.growth)
-        results["growth backfill"] = run_measured(["run", "--as-of", AS_OF], env, root)
+        results["growth backfill"] = marketflow(["run", "--as-of", AS_OF], env, root)
         synthetic.next_session_file(drop, args.tickers, "next-2.parquet", nth=2)
         print(f"[{backend}] incremental after growth", flush=True)
-        results["incremental after growth"] = run_measured(["run", "--as-of", AS_OF], env, root)
+        results["incremental after growth"] = marketflow(["run", "--as-of", AS_OF], env, root)
 
     results["floor"] = floor(backend, base, args.tickers, env)
     return results
@@ -219,35 +207,10 @@ def main() -> None:
         backend = saved.stem.removeprefix("results-")
         if backend not in measured:
             data = json.loads(saved.read_text())
-            rows.append((backend, {step: Measure(**m) for step, m in data.items()}))
-    table = render(rows, args)
+            rows.append((backend, {step: Measure.load(m) for step, m in data.items()}))
+    table = targets.render(rows, args.tickers * len(synthetic.sessions(20)), args.growth)
     (WORK / "results.md").write_text(table)
     print(table)
-
-
-def render(rows: list[tuple[str, dict[str, Measure]]], args: argparse.Namespace) -> str:
-    bars = args.tickers * len(synthetic.sessions(20))
-    lines = [
-        f"SYNTHETIC data: {args.tickers} tickers x 20 years = {bars:,} daily bars; "
-        f"growth {args.growth}x; `python bench/pipeline_bench.py` (`make bench`), 2 cores.",
-        "",
-        "| backend | step | wall s | peak RSS MB | stages |",
-        "|---|---|---:|---:|---|",
-    ]
-    for backend, results in rows:
-        for step, m in results.items():
-            rss = f"{m.peak_mb:,.0f}" if m.peak_mb else "-"
-            lines.append(f"| {backend} | {step} | {m.seconds:.1f} | {rss} | {m.stages} |")
-        ratio = results["backfill"].seconds / results["floor"].seconds
-        lines.append(f"| {backend} | backfill / floor | {ratio:.1f}x | | |")
-        if "incremental after growth" in results:
-            growth_ratio = (
-                results["incremental after growth"].seconds / results["incremental"].seconds
-            )
-            lines.append(
-                f"| {backend} | incremental after / before growth | {growth_ratio:.2f}x | | |"
-            )
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

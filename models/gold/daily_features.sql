@@ -12,7 +12,7 @@ SELECT
   b.adj_close, -- Adjusted close (silver.bars_daily)
   w.return_1d, -- Adjusted close / previous adjusted close - 1
   w.log_return_1d, -- ln of the same ratio
-  w.cumulative_return, -- Adjusted close / the ticker's first adjusted close - 1 (growth of 1 since its first session, dividends reinvested)
+  w.close_continuous / f.close_continuous - 1 AS cumulative_return, -- Adjusted close / the ticker's first adjusted close - 1 (growth of 1 since its first session, dividends reinvested)
   w.sma_20 * COALESCE(t.total_multiplier, 1.0) AS sma_20, -- Simple moving average, 20 sessions
   w.sma_50 * COALESCE(t.total_multiplier, 1.0) AS sma_50, -- Simple moving average, 50 sessions
   w.sma_200 * COALESCE(t.total_multiplier, 1.0) AS sma_200, -- Simple moving average, 200 sessions
@@ -43,3 +43,9 @@ LEFT JOIN silver.adjustment_totals AS t
   ON t.ticker = w.ticker
 LEFT JOIN gold.intraday_sessions AS i
   ON i.ticker = w.ticker AND i.session_date = w.session_date
+-- The ticker's first bar, however long ago (here, in a view: gold.features_windowed reading
+-- silver.ticker_sessions would make SQLMesh restate all its history on every run).
+LEFT JOIN silver.ticker_sessions AS s
+  ON s.ticker = w.ticker
+LEFT JOIN silver.bars_daily_continuous AS f
+  ON f.ticker = s.ticker AND f.session_date = s.first_session

@@ -6,7 +6,7 @@ MODEL (
   cron '@daily',
   grain (ticker, session_date),
   tags (daily),
-  description 'Window indicators on continuous (forward-adjusted) prices, which no later corporate action changes; gold.daily_features scales the price-valued ones to adjusted prices. Each interval reads @warmup_start rows of the tickers it touches, so windows are exact and an incremental run costs the same on any length of history. Moving averages come from running sums (O(n) on every engine: PostgreSQL recomputes a float AVG over a row frame for every row).',
+  description 'Window indicators on continuous (forward-adjusted) prices, which no later corporate action changes; gold.daily_features scales the price-valued ones to adjusted prices. Each interval reads @warmup_start rows of the tickers it touches, so windows are exact and an incremental run costs the same on any length of history (and no input may be a model SQLMesh restates only whole, such as silver.ticker_sessions: a restatement of this model would then widen to all history). Moving averages come from running sums (O(n) on every engine: PostgreSQL recomputes a float AVG over a row frame for every row).',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),
     not_null(columns := (ticker, session_date, close_continuous))
@@ -29,15 +29,6 @@ WITH touched AS (
   JOIN touched AS t
     ON t.ticker = b.ticker
   WHERE b.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
-), firsts AS (
-  -- Each touched ticker's first close, the base of its cumulative return: one row per ticker
-  -- (silver.ticker_sessions knows the first session however long ago it was).
-  SELECT s.ticker, c.close_continuous AS first_close_c
-  FROM silver.ticker_sessions AS s
-  JOIN touched AS t
-    ON t.ticker = s.ticker
-  JOIN silver.bars_daily_continuous AS c
-    ON c.ticker = s.ticker AND c.session_date = s.first_session
 ), running AS (
   SELECT
     *,
@@ -84,7 +75,6 @@ WITH touched AS (
     typical_c,
     return_1d,
     log_return_1d,
-    first_close_c,
     CASE WHEN n >= 20 THEN (sum_close - COALESCE(LAG(sum_close, 20) OVER by_ticker, 0)) / 20 END AS sma_20,
     CASE WHEN n >= 50 THEN (sum_close - COALESCE(LAG(sum_close, 50) OVER by_ticker, 0)) / 50 END AS sma_50,
     CASE WHEN n >= 200 THEN (sum_close - COALESCE(LAG(sum_close, 200) OVER by_ticker, 0)) / 200 END AS sma_200,
@@ -93,7 +83,6 @@ WITH touched AS (
     CASE WHEN n >= 252 THEN hi252 END AS high_52w,
     CASE WHEN n >= 252 THEN lo252 END AS low_52w
   FROM x252
-  LEFT JOIN firsts USING (ticker)
   WINDOW
     by_ticker AS (PARTITION BY ticker ORDER BY session_date),
     w20 AS (PARTITION BY ticker ORDER BY session_date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW)
@@ -105,7 +94,6 @@ SELECT
   typical_c AS typical_continuous, -- (high + low + close) / 3, forward-adjusted
   return_1d, -- close / previous close - 1
   log_return_1d, -- ln(close / previous close)
-  close_c / first_close_c - 1 AS cumulative_return, -- close / the ticker's first close - 1: growth since its first session, dividends reinvested
   sma_20, -- Mean of the last 20 closes (continuous)
   sma_50, -- Mean of the last 50 closes (continuous)
   sma_200, -- Mean of the last 200 closes (continuous)

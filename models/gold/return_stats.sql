@@ -24,6 +24,6 @@ FROM (
     log_return_1d,
     cumulative_return,
     MAX(session_date) OVER (PARTITION BY ticker) AS latest
-  FROM gold.features_windowed
+  FROM gold.daily_features
 ) AS f
 GROUP BY ticker

@@ -10,10 +10,14 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlmesh.utils.date import to_date
 
 from pipelines.analytics.bar_rules import reason_text
+from pipelines.config import load_project
 from pipelines.config.indices import index_members
 from pipelines.ingest import demo_data as demo
+from pipelines.transform.driver import execution_time, readers_of
+from pipelines.warehouse.sqlmesh import sqlmesh_context
 from tests.conftest import AS_OF, REPO, write_config
 
 # What SQLMesh prints on its own: plan trees, per-model lines, "wait until tomorrow".
@@ -111,3 +115,33 @@ def test_a_universe_change_and_new_actions_take_effect_the_same_day(new_project)
     )
     assert project.scalar(multiplier) == pytest.approx(1 - 0.36 / 36.06)
     assert project.scalar(gold) == pytest.approx(before * (1 - 0.36 / 36.06))
+
+
+def test_a_late_bar_restates_every_time_range_model_from_its_session_only(
+    new_project, monkeypatch
+) -> None:
+    """SQLMesh widens a restatement to all history below an incremental model that can only be
+    restated whole (INCREMENTAL_BY_UNIQUE_KEY): gold.features_windowed once read
+    silver.ticker_sessions, so every incremental run recomputed it from the first session. The
+    plan of a one-session restatement must restate each time-range model from that session."""
+    project = new_project("duckdb")
+    demo.stage(project.drop, tickers=["IBM"], start=date(2005, 1, 3), end=date(2005, 6, 30))
+    project.cli("run", "--as-of", AS_OF)
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    context = sqlmesh_context(load_project(project.config))
+    try:
+        late = date(2005, 6, 1)
+        plan = context.plan(
+            "prod", restate_models=readers_of(context), start=late, end=late,
+            execution_time=execution_time(date(2005, 6, 30)), no_prompts=True, skip_tests=True,
+        )  # fmt: skip
+        starts = {
+            s_id.name: to_date(interval[0])
+            for s_id, interval in plan.restatements.items()
+            if context.get_model(s_id.name).kind.is_incremental_by_time_range
+        }
+        assert len(starts) >= 8, starts  # bars, continuous, windowed, recursive, crossovers...
+        assert {name: start for name, start in starts.items() if start != late} == {}
+    finally:
+        context.close()

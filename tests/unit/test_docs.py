@@ -187,7 +187,7 @@ def test_the_indicator_example_is_one_model_change_and_its_test(tmp_path) -> Non
         result = context.test(match_patterns=["*daily_features*"])
     finally:
         context.close()
-    assert result.testsRun == 2, "the existing test and the example's"
+    assert result.testsRun == 3, "the two existing tests and the example's"
     assert result.wasSuccessful(), [str(e) for _, e in result.failures + result.errors]
 
 
