@@ -52,3 +52,9 @@ def differences(reference: Path, gold: pd.DataFrame) -> list[str]:
         if nulls or (worst or 0) > TOLERANCE:
             out.append(f"{c}: {nulls:,} rows NULL on one side only; largest difference {worst:.3g}")
     return out
+
+
+def check(backend: str, root: Path, env: dict[str, str], reference: Path) -> list[str]:
+    """differences() between the reference's Parquet and the warehouse's gold."""
+    columns = pq.read_schema(reference).names
+    return differences(reference, gold_rows(backend, root, env, columns))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # "...; 10.5s (ingest → raw 0.5s, ..., bronze → silver → gold (SQLMesh) 6.2s, checks 2.1s)"
 STAGE = re.compile(r"(?:^|, )(.+?) (\d+(?:\.\d+)?)s(?=, |$)")
@@ -68,3 +72,12 @@ def run_measured(command: list[str], env: dict[str, str], cwd: Path) -> Measure:
 
 def marketflow(args: list[str], env: dict[str, str], cwd: Path) -> Measure:
     return run_measured([sys.executable, "-m", "pipelines.cli", *args], env, cwd)
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """function(*args) in a new interpreter. What it holds (millions of rows) must not stay in
+    this process: Linux reports a child's peak RSS as at least its parent's at the fork, so
+    every later measurement would read high."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        return pool.submit(function, *args).result()

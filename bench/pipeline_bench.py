@@ -28,14 +28,13 @@ import time
 from pathlib import Path
 
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import gold_check, synthetic, targets  # noqa: E402
-from bench.measure import Measure, marketflow, run_measured  # noqa: E402
+from bench.measure import Measure, in_fresh_process, marketflow, run_measured  # noqa: E402
 from dev import services  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 
@@ -144,8 +143,7 @@ def reference(backend: str, base: Path, root: Path, env: dict[str, str]) -> Meas
     script = [sys.executable, str(ROOT / "bench" / "reference.py"), str(base), str(out)]
     print(f"[{backend}] reference: checking it against gold.daily_features", flush=True)
     run_measured(script, {}, WORK)  # warms the page cache for the timed run, as the run's did
-    columns = pq.read_schema(out).names
-    if problems := gold_check.differences(out, gold_check.gold_rows(backend, root, env, columns)):
+    if problems := in_fresh_process(gold_check.check, backend, root, env, out):
         raise SystemExit(f"bench/reference.py does not reproduce gold on {backend}:\n  "
                          + "\n  ".join(problems))  # fmt: skip
     print(f"[{backend}] reference: timed", flush=True)
@@ -183,7 +181,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
         print(f"[{backend}] incremental after growth", flush=True)
         results["incremental after growth"] = marketflow(["run", "--as-of", AS_OF], env, root)
 
-    results["floor"] = floor(backend, base, args.tickers, env)
+    results["floor"] = in_fresh_process(floor, backend, base, args.tickers, env)
     return results
 
 

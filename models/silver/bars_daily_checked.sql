@@ -15,15 +15,32 @@ MODEL (
 WITH as_traded AS (
   -- Bronze rows of the interval, as traded (macros/marketflow.py).
   SELECT * FROM @as_traded_bars('1d') AS b
+), repeated AS (
+  -- Sessions with more than one bar (two timestamps of one day): only their copies need
+  -- ranking, and a window over every bar would sort the whole interval for them.
+  SELECT ticker, session_date
+  FROM as_traded
+  GROUP BY ticker, session_date
+  HAVING COUNT(*) > 1
+), ranked_copies AS (
+  SELECT
+    t.ticker,
+    t.ts,
+    ROW_NUMBER() OVER (PARTITION BY t.ticker, t.session_date ORDER BY t.load_id DESC, t.ts DESC) AS copy_rank
+  FROM as_traded AS t
+  JOIN repeated AS r
+    ON r.ticker = t.ticker AND r.session_date = t.session_date
 ), ranked AS (
   SELECT
     t.*,
     s.session_date IS NOT NULL AS is_session,
     s.session_index,
-    ROW_NUMBER() OVER (PARTITION BY t.ticker, t.session_date ORDER BY t.load_id DESC, t.ts DESC) AS copy_rank
+    COALESCE(c.copy_rank, 1) AS copy_rank
   FROM as_traded AS t
   LEFT JOIN silver.sessions AS s
     ON s.session_date = t.session_date
+  LEFT JOIN ranked_copies AS c
+    ON c.ticker = t.ticker AND c.ts = t.ts
 )
 SELECT
   ticker, -- Ticker symbol

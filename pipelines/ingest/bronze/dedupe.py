@@ -53,17 +53,29 @@ def _dedupe(
     con = duckdb.connect()
     try:
         con.register("landed", table.append_column("__row", pa.array(range(table.num_rows))))
+        # Most keys come once: only the rows of a key landed more than once need the window
+        # and the values' hash (md5 of every row's values as text was most of a backfill's
+        # bronze time).
+        con.execute(
+            f"CREATE TEMP TABLE repeated AS SELECT {keys} FROM landed "
+            f"GROUP BY {keys} HAVING COUNT(*) > 1"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE copies AS SELECT * FROM landed SEMI JOIN repeated USING ({keys})"
+        )
         con.execute(
             f"CREATE TEMP TABLE marked AS SELECT *, {value_hash} AS value_hash, "
             f"min({value_hash}) OVER copies <> max({value_hash}) OVER copies AS conflicting "
-            f"FROM landed WINDOW copies AS (PARTITION BY {keys}, load_id)"
+            f"FROM copies WINDOW copies AS (PARTITION BY {keys}, load_id)"
         )
         good = (
             con.sql(
-                "SELECT * EXCLUDE (__row, value_hash, conflicting) FROM marked "
-                "WHERE NOT conflicting "
-                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __row DESC) = 1 "
-                f"ORDER BY {keys}"
+                "SELECT * EXCLUDE (__row) FROM ("
+                f"  SELECT * FROM landed ANTI JOIN repeated USING ({keys})"
+                "   UNION ALL"
+                "  SELECT * EXCLUDE (value_hash, conflicting) FROM marked WHERE NOT conflicting"
+                f"  QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __row DESC) = 1"
+                f") ORDER BY {keys}"
             )
             .arrow()
             .read_all()
