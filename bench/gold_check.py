@@ -18,6 +18,7 @@ def gold_rows(backend: str, root: Path, env: dict[str, str], columns: list[str])
     select = f"SELECT {', '.join(columns)} FROM gold.daily_features"
     if backend == "duckdb":
         with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
+            con.execute("SET enable_progress_bar = false")
             return con.execute(select).df()
     dsn = (
         f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
@@ -33,6 +34,7 @@ def differences(reference: Path, gold: pd.DataFrame) -> list[str]:
     than TOLERANCE."""
     ref = pq.read_table(reference)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.register("ref", ref)
     con.register("gold", gold)
     values = [c for c in ref.column_names if c not in ("ticker", "session_date")]

@@ -40,6 +40,8 @@ from tests.conftest import write_config  # noqa: E402
 
 WORK = ROOT / "bench" / "work"
 AS_OF = "2025-01-31"
+# Written in a generated folder's .complete: a folder of an older generator is made again.
+GENERATION = "2: two splits drawn on one session are one action"
 
 
 def project(backend: str, tickers: int, drop: Path) -> tuple[Path, dict[str, str]]:
@@ -124,17 +126,22 @@ def floor(backend: str, drop: Path, tickers: int, env: dict[str, str]) -> Measur
 def prepare_drop(tickers: int, growth: int) -> tuple[Path, Path]:
     """The base drop folder (tickers 1..n) and the growth folder (n+1..growth*n), made once."""
     base, extra = WORK / f"drop-{tickers}", WORK / f"extra-{tickers}x{growth}"
-    if not (base / ".complete").exists():
+    if not _complete(base):
         shutil.rmtree(base, ignore_errors=True)
         print(f"generating {tickers} synthetic tickers x 20 years in {base}", flush=True)
         synthetic.write(base, tickers, 20)
-        (base / ".complete").touch()
-    if growth > 1 and not (extra / ".complete").exists():
+        (base / ".complete").write_text(GENERATION)
+    if growth > 1 and not _complete(extra):
         shutil.rmtree(extra, ignore_errors=True)
         print(f"generating {tickers * (growth - 1)} more in {extra}", flush=True)
         synthetic.write(extra, tickers * (growth - 1), 20, first=tickers + 1)
-        (extra / ".complete").touch()
+        (extra / ".complete").write_text(GENERATION)
     return base, extra
+
+
+def _complete(folder: Path) -> bool:
+    marker = folder / ".complete"
+    return marker.exists() and marker.read_text() == GENERATION
 
 
 def reference(backend: str, base: Path, root: Path, env: dict[str, str]) -> Measure:

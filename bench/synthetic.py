@@ -37,13 +37,14 @@ def one_ticker(i: int, days: list[date], seed: int) -> tuple[pd.DataFrame, list[
     n = len(days)
     log_returns = rng.normal(0.0003, 0.018, n)
     # Splits: a 2:1 or 3:1 about once a decade, when the price has run up.
-    actions: list[tuple] = []
     traded_factor = np.ones(n)
+    split_ratios: dict[int, float] = {}  # two splits drawn on one session are one action
     for _ in range(rng.poisson(n / 2520)):
         k = int(rng.integers(50, n))
         ratio = float(rng.choice([2.0, 3.0]))
         traded_factor[k:] /= ratio
-        actions.append((ticker_name(i), days[k].isoformat(), "split", ratio))
+        split_ratios[k] = split_ratios.get(k, 1.0) * ratio
+    actions = [(ticker_name(i), days[k].isoformat(), "split", r) for k, r in split_ratios.items()]
     close = 20 * np.exp(np.cumsum(log_returns)) * rng.uniform(0.5, 5)
     close_traded = close * traded_factor
     # Quarterly dividends for about half of the tickers: ~0.4 % of the price.

@@ -15,17 +15,16 @@ empty while only 1-minute bars were loaded).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
-
-from sqlmesh import Context
 
 from pipelines.config import Project
 from pipelines.quality.contracts import run_contracts
 from pipelines.quality.results import CheckResult
 from pipelines.warehouse import queries
 from pipelines.warehouse.engines import Warehouse
-from pipelines.warehouse.sqlmesh import schema_table, sqlmesh_context
+from pipelines.warehouse.sqlmesh import project_models, schema_table
 
 LAYERS = ("bronze", "silver", "gold")
 
@@ -35,16 +34,17 @@ def model_name(model: Any) -> str:
     return schema_table(model.fqn)
 
 
-def tagged(context: Context) -> dict[str, Any]:
-    """The published models, by schema.table, bronze then silver then gold."""
-    found = {model_name(m): m for m in context.models.values() if "published" in m.tags}
+def tagged(models: Mapping[str, Any]) -> dict[str, Any]:
+    """The published models (of SQLMesh's models by name), by schema.table, bronze then silver
+    then gold."""
+    found = {model_name(m): m for m in models.values() if "published" in m.tags}
     return dict(sorted(found.items(), key=lambda kv: (LAYERS.index(kv[0].split(".")[0]), kv[0])))
 
 
-def physical_tables(context: Context) -> dict[str, Any]:
+def physical_tables(models: Mapping[str, Any]) -> dict[str, Any]:
     """The tables behind the published models: a published table itself, or for a view the
     tables it reads (through other views). One row read from each is cheap on any history."""
-    by_fqn = {m.fqn: m for m in context.models.values()}
+    by_fqn = {m.fqn: m for m in models.values()}
     found: dict[str, Any] = {}
 
     def visit(model: Any) -> None:
@@ -54,7 +54,7 @@ def physical_tables(context: Context) -> dict[str, Any]:
         else:
             found[model_name(model)] = model
 
-    for model in tagged(context).values():
+    for model in tagged(models).values():
         visit(model)
     return dict(sorted(found.items(), key=lambda kv: (LAYERS.index(kv[0].split(".")[0]), kv[0])))
 
@@ -70,15 +70,12 @@ def run_checks(
     rows, the bars are fresh, and the windowed contracts over the sessions it restated
     (`since`; None when it restated nothing). As of `now`, an aware datetime: freshness
     depends on the time of day."""
-    context = sqlmesh_context(project)
-    try:
-        models = tagged(context) if full else physical_tables(context)
-    finally:
-        context.close()
+    models = project_models(project)
+    counted = tagged(models) if full else physical_tables(models)
     warehouse = Warehouse.of(project)
     daily = queries.has_daily_bars(warehouse)
     count = queries.row_count if full else queries.has_rows
-    results = [_row_count(t, count(warehouse, t), m.tags, daily) for t, m in models.items()]
+    results = [_row_count(t, count(warehouse, t), m.tags, daily) for t, m in counted.items()]
     if any(r.value is None for r in results if r.table == "bronze.bars"):
         return results  # nothing loaded yet: the contracts would only repeat it
     if full:
@@ -92,11 +89,7 @@ def run_checks(
 
 def row_counts(project: Project) -> dict[str, int | None]:
     """Rows of every published table (None when it does not exist yet)."""
-    context = sqlmesh_context(project)
-    try:
-        tables = list(tagged(context))
-    finally:
-        context.close()
+    tables = list(tagged(project_models(project)))
     warehouse = Warehouse.of(project)
     return {table: queries.row_count(warehouse, table) for table in tables}
 

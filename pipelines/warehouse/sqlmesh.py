@@ -3,6 +3,7 @@ warehouse through SQLMesh (which brings its own connections, from config.yaml's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmesh import Context
@@ -17,8 +18,25 @@ def schema_table(name: str) -> str:
     return ".".join(name.replace('"', "").split(".")[-2:])
 
 
+# The models the last context of each project loaded: a run's checks read the transform's
+# rather than loading the project again (a second context costs about a second).
+_LOADED: dict[tuple[str, str | None], Mapping[str, Any]] = {}
+
+
 def sqlmesh_context(project: Project, console: Any | None = None) -> Context:
     """A SQLMesh context on the project's gateway; silent unless given a console."""
     postgres_copy.install()
     set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
-    return Context(paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway)
+    context = Context(
+        paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway
+    )
+    _LOADED[(str(project.root), project.gateway)] = dict(context.models)
+    return context
+
+
+def project_models(project: Project) -> Mapping[str, Any]:
+    """The project's SQLMesh models by name: those this process loaded last, else loaded now."""
+    key = (str(project.root), project.gateway)
+    if key not in _LOADED:
+        sqlmesh_context(project).close()
+    return _LOADED[key]

@@ -49,10 +49,10 @@ def test_every_incremental_model_is_restated_or_downstream_of_one(context) -> No
 
 
 def test_published_tables_and_what_a_run_reads(context) -> None:
-    published = list(tagged(context))
+    published = list(tagged(context.models))
     assert published[:2] == ["bronze.bars", "bronze.corporate_actions"]  # bronze first
     assert {"silver.bars_daily", "gold.daily_features", "gold.return_stats"} <= set(published)
-    physical = physical_tables(context)
+    physical = physical_tables(context.models)
     assert all(not m.kind.is_view for m in physical.values())
     # the views' tables, not the views: one row read each on any history
     assert {"silver.bars_daily_continuous", "gold.features_windowed"} <= set(physical)
