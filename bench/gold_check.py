@@ -11,6 +11,8 @@ import pandas as pd
 import psycopg
 import pyarrow.parquet as pq
 
+from dev import services
+
 TOLERANCE = 1e-9
 
 
@@ -20,11 +22,7 @@ def gold_rows(backend: str, root: Path, env: dict[str, str], columns: list[str])
         with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
             con.execute("SET enable_progress_bar = false")
             return con.execute(select).df()
-    dsn = (
-        f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
-        f"{env['MARKETFLOW_PG_HOST']}:{env['MARKETFLOW_PG_PORT']}/{env['MARKETFLOW_PG_DATABASE']}"
-    )
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+    with psycopg.connect(services.owner_dsn(env)) as conn, conn.cursor() as cur:
         cur.execute(select)
         return pd.DataFrame(cur.fetchall(), columns=columns)
 

@@ -24,15 +24,6 @@ class Measure:
     peak_mb: float
     stages: dict[str, float] = field(default_factory=dict)
 
-    @classmethod
-    def load(cls, saved: dict) -> Measure:
-        """From a results-<backend>.json entry (older ones kept the stages as the summary's
-        text)."""
-        stages = saved.get("stages") or {}
-        if isinstance(stages, str):
-            stages = stages_of(f"Summary: 0s ({stages})")
-        return cls(saved["seconds"], saved["peak_mb"], stages)
-
     @property
     def outside_stages(self) -> float:
         """Start-up, planning and the summary: the wall time no stage accounts for."""

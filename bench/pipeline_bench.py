@@ -105,14 +105,10 @@ def floor(backend: str, drop: Path, tickers: int, env: dict[str, str]) -> Measur
     else:
         import psycopg
 
-        dsn = (
-            f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
-            f"{env['MARKETFLOW_PG_HOST']}:{env['MARKETFLOW_PG_PORT']}/{env['MARKETFLOW_PG_DATABASE']}"
-        )
         buffer = io.StringIO()
         table.to_pandas().to_csv(buffer, index=False, header=False)
         buffer.seek(0)
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(services.owner_dsn(env)) as conn:
             conn.execute(
                 "CREATE TABLE public.bars_copy (ticker text, ts timestamptz, open float8, "
                 "high float8, low float8, close float8, volume float8)"
@@ -149,7 +145,7 @@ def reference(backend: str, base: Path, root: Path, env: dict[str, str]) -> Meas
     out = WORK / f"reference-{backend}.parquet"
     script = [sys.executable, str(ROOT / "bench" / "reference.py"), str(base), str(out)]
     print(f"[{backend}] reference: checking it against gold.daily_features", flush=True)
-    run_measured(script, {}, WORK)  # warms the page cache for the timed run, as the run's did
+    run_measured(script, {}, WORK)  # the answer to check; the timed run repeats it
     if problems := in_fresh_process(gold_check.check, backend, root, env, out):
         raise SystemExit(f"bench/reference.py does not reproduce gold on {backend}:\n  "
                          + "\n  ".join(problems))  # fmt: skip
@@ -212,7 +208,7 @@ def main() -> None:
         backend = saved.stem.removeprefix("results-")
         if backend not in measured:
             data = json.loads(saved.read_text())
-            rows.append((backend, {step: Measure.load(m) for step, m in data.items()}))
+            rows.append((backend, {step: Measure(**m) for step, m in data.items()}))
     table = targets.render(rows, args.tickers * len(synthetic.sessions(20)), args.growth)
     (WORK / "results.md").write_text(table)
     print(table)

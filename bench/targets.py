@@ -9,32 +9,25 @@ from collections.abc import Callable
 from bench.measure import Measure
 
 Results = dict[str, Measure]
-# (what, backend, target, measured figure or None, limit); a figure is met when <= limit.
-TARGETS: list[tuple[str, str, str, Callable[[Results], float | None], float]] = [
+# (what, backend or "*", target, figure, unit, limit): met when the figure is <= limit. A figure
+# whose step was not run raises KeyError ("not measured").
+TARGETS: list[tuple[str, str, str, Callable[[Results], float], str, float]] = [
     ("backfill / hand-written DuckDB + TA-Lib reference", "duckdb", "≤ 2×",
-     lambda r: r["backfill"].seconds / r["reference"].seconds, 2.0),
+     lambda r: r["backfill"].seconds / r["reference"].seconds, "×", 2.0),
     ("backfill / bare COPY of the same bars", "postgres", "≤ 5×",
-     lambda r: r["backfill"].seconds / r["floor"].seconds, 5.0),
+     lambda r: r["backfill"].seconds / r["floor"].seconds, "×", 5.0),
     ("incremental +1 session × tickers, s", "duckdb", "≤ 5 s",
-     lambda r: r["incremental"].seconds, 5.0),
+     lambda r: r["incremental"].seconds, "s", 5.0),
     ("incremental +1 session × tickers, s", "postgres", "≤ 8 s",
-     lambda r: r["incremental"].seconds, 8.0),
+     lambda r: r["incremental"].seconds, "s", 8.0),
     ("incremental after / before growth", "*", "≤ 1.1×",
-     lambda r: _ratio(r, "incremental after growth", "incremental"), 1.1),
+     lambda r: r["incremental after growth"].seconds / r["incremental"].seconds, "×", 1.1),
     ("incremental: wall outside the stages (start-up, plan, summary), s", "*", "≤ 1.5 s",
-     lambda r: r["incremental"].outside_stages, 1.5),
-    ("peak RSS of the backfill, MB", "*", "≤ 1,000 MB", lambda r: r["backfill"].peak_mb, 1000),
+     lambda r: r["incremental"].outside_stages, "s", 1.5),
+    ("peak RSS of the backfill, MB", "*", "≤ 1,000 MB",
+     lambda r: r["backfill"].peak_mb, "MB", 1000),
 ]  # fmt: skip
-
-
-def _ratio(results: Results, a: str, b: str) -> float | None:
-    return results[a].seconds / results[b].seconds if a in results and b in results else None
-
-
-def _figure(value: float, what: str) -> str:
-    if "MB" in what:
-        return f"{value:,.0f}"
-    return f"{value:.2f}×" if "/" in what else f"{value:.1f}"
+FORMATS = {"×": "{:.2f}×", "s": "{:.1f}", "MB": "{:,.0f}"}
 
 
 def render(rows: list[tuple[str, Results]], bars: int, growth: int) -> str:
@@ -52,17 +45,16 @@ def render(rows: list[tuple[str, Results]], bars: int, growth: int) -> str:
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in m.stages.items())
             lines.append(f"| {backend} | {step} | {m.seconds:.1f} | {rss} | {outside} | {stages} |")
     lines += ["", "| target | backend | measured | target | met |", "|---|---|---:|---:|---|"]
-    for what, only, target, figure, limit in TARGETS:
+    for what, only, target, figure, unit, limit in TARGETS:
         for backend, results in rows:
             if only not in ("*", backend):
                 continue
             try:
                 value = figure(results)
             except KeyError:
-                value = None
-            if value is None:
                 lines.append(f"| {what} | {backend} | not measured | {target} | |")
                 continue
             met = "yes" if value <= limit else "**no**"
-            lines.append(f"| {what} | {backend} | {_figure(value, what)} | {target} | {met} |")
+            shown = FORMATS[unit].format(value)
+            lines.append(f"| {what} | {backend} | {shown} | {target} | {met} |")
     return "\n".join(lines) + "\n"

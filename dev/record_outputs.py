@@ -77,12 +77,7 @@ def query(backend: str, project: Path, env: dict[str, str], sql: str) -> pd.Data
     if backend == "postgres":
         import psycopg
 
-        dsn = (
-            f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
-            f"{env['MARKETFLOW_PG_HOST']}:{env['MARKETFLOW_PG_PORT']}/"
-            f"{env['MARKETFLOW_PG_DATABASE']}"
-        )
-        with psycopg.connect(dsn, options="-c TimeZone=UTC") as conn:
+        with psycopg.connect(services.owner_dsn(env), options="-c TimeZone=UTC") as conn:
             cursor = conn.execute(sql)
             return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
     import duckdb

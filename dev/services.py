@@ -238,6 +238,15 @@ def project_databases(prefix: str) -> tuple[list[str], dict[str, str]]:
     }
 
 
+def owner_dsn(env: dict[str, str]) -> str:
+    """The owner's DSN of the warehouse database a project environment (project_databases's)
+    names."""
+    return (
+        f"postgresql://{env['MARKETFLOW_PG_USER']}:{env['MARKETFLOW_PG_PASSWORD']}@"
+        f"{env['MARKETFLOW_PG_HOST']}:{env['MARKETFLOW_PG_PORT']}/{env['MARKETFLOW_PG_DATABASE']}"
+    )
+
+
 def drop_databases(names: list[str]) -> None:
     with psycopg.connect(
         superuser_dsn(Credentials.load_or_create(SERVICES)), autocommit=True

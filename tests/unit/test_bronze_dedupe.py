@@ -1,5 +1,5 @@
-"""Bronze's de-duplication of a page of landed bars, against an independent pandas reading of
-its rule: per key, the copy landed last; a key that one landing carried twice with different
+"""Bronze's de-duplication of a page of landed bars, against an independent row-by-row reading
+of its rule: per key, the copy landed last; a key that one landing carried twice with different
 values (NULL and NaN spelled apart) goes to the conflicts, one row per distinct version, and
 none of that landing's copies to bronze (an earlier landing's copy then stands)."""
 
