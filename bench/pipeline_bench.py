@@ -8,9 +8,12 @@ Measures, per backend (wall time and peak RSS of the `marketflow` process):
   incremental   one more session for every ticker
   after growth  the same incremental run once history has grown `growth` times (more tickers,
                 so bronze/silver/gold hold growth x the bars)
+  one-ticker    `marketflow backfill --tickers SYN00001` of its 20 years, in the universe and in a
+                project whose universe is that ticker alone
   reference     bench/reference.py on the same files: a hand-written DuckDB + TA-Lib script of
                 the same gold columns, checked equal to gold.daily_features (1e-9) first
   floor         a bare insert of the same 2.5M bars: DuckDB from Arrow, PostgreSQL COPY
+  1m (DuckDB)   five sessions of 1-minute bars for every ticker, then one more (195k bars)
 PostgreSQL runs on the local services (make services-up); its server's memory is not counted.
 Prints a Markdown table with each target (bench/targets.py) and writes it to
 bench/work/results.md.
@@ -44,30 +47,33 @@ AS_OF = "2025-01-31"
 GENERATION = "2: two splits drawn on one session are one action"
 
 
-def project(backend: str, tickers: int, drop: Path) -> tuple[Path, dict[str, str]]:
-    root = WORK / backend
+def project(
+    backend: str, tickers: int | list[str], drop: Path, name: str = "", interval: str = "1d"
+) -> tuple[Path, dict[str, str]]:
+    root = WORK / (name or backend)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     (root / "data").mkdir()
     os.symlink(drop, root / "data" / "drop")
-    configure(root, tickers)
+    configure(root, tickers, interval)
     env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
     if backend == "postgres":
         env = postgres_env()
     return root, env
 
 
-def configure(root: Path, tickers: int) -> None:
+def configure(root: Path, tickers: int | list[str], interval: str = "1d") -> None:
+    if isinstance(tickers, int):
+        tickers = [synthetic.ticker_name(i) for i in range(1, tickers + 1)]
     write_config(
         root,
         {
-            "universe": {"tickers": [synthetic.ticker_name(i) for i in range(1, tickers + 1)]},
-            "intervals": {"1d": "synthetic"},
+            "universe": {"tickers": tickers},
             "providers": {
                 "synthetic": {
                     "type": "files",
                     "drop_folder": "data/drop",
-                    "bars": {"1d": {"glob": "1d/*.parquet"}},
+                    "bars": {interval: {"glob": f"{interval}/*.parquet"}},
                     "columns": {
                         c: c for c in ("ticker", "ts", "open", "high", "low", "close", "volume")
                     },
@@ -78,7 +84,7 @@ def configure(root: Path, tickers: int) -> None:
     )
     config = yaml.safe_load((root / "config.yaml").read_text())
     del config["variables"]["marketflow"]["providers"]["files"]
-    config["variables"]["marketflow"]["intervals"] = {"1d": "synthetic"}  # daily bars only
+    config["variables"]["marketflow"]["intervals"] = {interval: "synthetic"}  # one interval
     (root / "config.yaml").write_text(
         yaml.safe_dump(config, sort_keys=False, default_style='"', width=1 << 20)
     )
@@ -171,6 +177,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
     synthetic.next_session_file(drop, args.tickers, "next-1.parquet", nth=1)
     print(f"[{backend}] incremental: one more session", flush=True)
     results["incremental"] = marketflow(["run", "--as-of", AS_OF], env, root)
+    results |= one_ticker_backfill(backend, base, root, env)
 
     if args.growth > 1:
         print(f"[{backend}] growing the history {args.growth}x", flush=True)
@@ -185,6 +192,53 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Measure]:
         results["incremental after growth"] = marketflow(["run", "--as-of", AS_OF], env, root)
 
     results["floor"] = in_fresh_process(floor, backend, base, args.tickers, env)
+    if backend == "duckdb":
+        results |= minutes(backend, base, args.tickers)
+    return results
+
+
+def one_ticker_backfill(
+    backend: str, base: Path, root: Path, env: dict[str, str]
+) -> dict[str, Measure]:
+    """`marketflow backfill` of one ticker's 20 years in the bench's universe, and the same in
+    a project whose universe is that ticker alone (built first from the same file)."""
+    ticker = synthetic.ticker_name(1)
+    command = ["backfill", "--tickers", ticker, "--start", "2005-01-01", "--end", "2024-12-31",
+               "--as-of", AS_OF]  # fmt: skip
+    print(f"[{backend}] one-ticker backfill in the universe", flush=True)
+    results = {"one-ticker backfill": marketflow(command, env, root)}
+    drop = WORK / f"drop-{backend}-one"
+    shutil.rmtree(drop, ignore_errors=True)
+    (drop / "1d").mkdir(parents=True)
+    os.symlink(base / "1d" / f"{ticker}.parquet", drop / "1d" / f"{ticker}.parquet")
+    actions = (base / "corporate_actions.csv").read_text().splitlines(True)
+    (drop / "corporate_actions.csv").write_text(
+        "".join(actions[:1] + [line for line in actions[1:] if line.startswith(ticker + ",")])
+    )
+    alone, alone_env = project(backend, [ticker], drop, name=f"{backend}-one")
+    marketflow(["run", "--as-of", AS_OF], alone_env, alone)
+    print(f"[{backend}] one-ticker backfill, a one-ticker universe", flush=True)
+    results["one-ticker backfill, 1-ticker universe"] = marketflow(command, alone_env, alone)
+    return results
+
+
+def minutes(backend: str, base: Path, tickers: int) -> dict[str, Measure]:
+    """1-minute bars: five sessions of history (the Christmas Eve early close among them), then
+    one more session, 390 minutes x `tickers`."""
+    days = synthetic.sessions(1)[-6:]
+    drop = WORK / f"drop-{backend}-1m"
+    shutil.rmtree(drop, ignore_errors=True)
+    print(f"[{backend}] 1-minute: generating {len(days)} sessions x {tickers} tickers", flush=True)
+    written = synthetic.write_minutes(drop, base, tickers, days)
+    latest = drop / "1m" / f"{days[-1].isoformat()}.parquet"
+    held = latest.rename(drop / f"{days[-1].isoformat()}.later")
+    root, env = project(backend, tickers, drop, name=f"{backend}-1m", interval="1m")
+    history = sum(written.values()) - written[days[-1]]
+    print(f"[{backend}] 1-minute backfill: {history:,} bars", flush=True)
+    results = {"1m backfill (5 sessions)": marketflow(["run", "--as-of", AS_OF], env, root)}
+    held.rename(latest)
+    print(f"[{backend}] 1-minute incremental: {written[days[-1]]:,} bars", flush=True)
+    results["1m incremental (+1 session)"] = marketflow(["run", "--as-of", AS_OF], env, root)
     return results
 
 

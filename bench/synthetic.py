@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.analytics.exchange_calendar import session_dates
+from pipelines.ingest.demo_data import synthetic_minutes
 
 LAST_SESSION = date(2024, 12, 31)
 
@@ -115,6 +116,30 @@ def next_session_file(
     frame = pd.DataFrame(rows, columns=["ticker", "ts", "open", "high", "low", "close", "volume"])
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out / "1d" / name)
     return len(frame)
+
+
+def write_minutes(out: Path, daily: Path, tickers: int, days: list[date]) -> dict[date, int]:
+    """1-minute bars of tickers 1..n for each session in `days`, derived from their daily bars
+    in daily/1d (the demo's SYNTHETIC minute generator: the minutes open at the day's open,
+    touch its high and low and close at its close), one file per session in out/1m."""
+    (out / "1m").mkdir(parents=True, exist_ok=True)
+    vendor = {"ticker": "Ticker", "open": "Open", "high": "High", "low": "Low", "close": "Close",
+              "volume": "Volume"}  # fmt: skip
+    frames = []
+    for i in range(1, tickers + 1):
+        bars = pq.read_table(daily / "1d" / f"{ticker_name(i)}.parquet").to_pandas()
+        frames.append(bars[bars["ts"].dt.date.isin(days)])
+    daily_bars = pd.concat(frames).rename(columns=vendor)
+    daily_bars["Date"] = daily_bars.pop("ts").dt.strftime("%Y-%m-%d")
+    written = {}
+    for day, bars in daily_bars.groupby("Date"):
+        minutes = synthetic_minutes(bars).drop(columns=["Adj Close"])
+        minutes = minutes.rename(columns={v: k for k, v in vendor.items()} | {"Date": "ts"})
+        minutes["ts"] = pd.to_datetime(minutes["ts"], utc=True)
+        table = pa.Table.from_pandas(minutes, preserve_index=False)
+        pq.write_table(table, out / "1m" / f"{day}.parquet")
+        written[date.fromisoformat(day)] = len(minutes)
+    return written
 
 
 def main() -> None:

@@ -22,6 +22,11 @@ TARGETS: list[tuple[str, str, str, Callable[[Results], float], str, float]] = [
      lambda r: r["incremental"].seconds, "s", 8.0),
     ("incremental after / before growth", "*", "≤ 1.1×",
      lambda r: r["incremental after growth"].seconds / r["incremental"].seconds, "×", 1.1),
+    ("one-ticker backfill in the universe / in a 1-ticker universe", "*", "≤ 1.5×",
+     lambda r: r["one-ticker backfill"].seconds
+     / r["one-ticker backfill, 1-ticker universe"].seconds, "×", 1.5),
+    ("1-minute incremental +1 session × tickers, s", "duckdb", "≤ 10 s",
+     lambda r: r["1m incremental (+1 session)"].seconds, "s", 10.0),
     ("incremental: wall outside the stages (start-up, plan, summary), s", "*", "≤ 1.5 s",
      lambda r: r["incremental"].outside_stages, "s", 1.5),
     ("peak RSS of the backfill, MB", "*", "≤ 1,000 MB",

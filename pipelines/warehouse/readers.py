@@ -63,6 +63,17 @@ class DuckDBSnapshot:
         self._checked = 0.0
         self._local = threading.local()
         self._cache: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+        self.generation = 0  # which snapshot answers come from: +1 with each new one
+
+    def check_due(self) -> bool:
+        """Whether the next answer must first compare the warehouse with the snapshot."""
+        return (
+            self._connection is None or time.monotonic() - self._checked >= SNAPSHOT_CHECK_SECONDS
+        )
+
+    def refresh(self) -> None:
+        """Take a new snapshot if the warehouse changed (what every query does first)."""
+        self._refresh()
 
     def _current_version(self) -> tuple[float, int] | None:
         try:
@@ -107,6 +118,7 @@ class DuckDBSnapshot:
             old, self._connection, self._version = self._connection, fresh, version
             self._local = threading.local()
             self._cache = OrderedDict()
+            self.generation += 1
             if old is not None:
                 old.close()
             for stale in self.snapshots.iterdir():

@@ -136,3 +136,14 @@ def test_without_a_reject_callback_the_first_bad_file_raises(tmp_path: Path) -> 
     source = files_source(str(tmp_path), "1d", NY, bars_glob="*.csv", bar_format=provider())
     with pytest.raises(Exception, match=r"bad\.csv, column .ts.: required column missing"):
         list(source.resources["bars"])
+
+
+def test_a_window_over_a_file_of_other_tickers_only_reads_no_bars(tmp_path: Path) -> None:
+    """A backfill of some tickers over a window reads every file, and a file holding none of
+    them gives no bars (it failed: the window's mask over no rows had no type)."""
+    other = write(tmp_path / "msft.csv", [bar("2024-01-02", ticker="MSFT")])
+    table = read_bars_file(
+        drop(other), provider(), "1d", NY, "files", frozenset({"AAPL"}), date(2024, 1, 1),
+        date(2024, 12, 31),
+    )  # fmt: skip
+    assert table.num_rows == 0 and "close" in table.column_names

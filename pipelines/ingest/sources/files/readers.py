@@ -226,7 +226,7 @@ def _window(
         table = table.filter(pc.is_in(table["ticker"], pa.array(sorted(tickers))))
     if start is not None or end is not None:
         day = local_dates(table["ts"], zone)
-        mask = pa.array([True] * table.num_rows)
+        mask = pa.array([True] * table.num_rows, pa.bool_())  # typed: there may be no rows
         if start is not None:
             mask = pc.and_(mask, pc.greater_equal(day, pa.scalar(start, pa.date32())))
         if end is not None:
