@@ -84,7 +84,7 @@ services-down: $(STAMP)  ## stop them (their data stays under data/services)
 services-status: $(STAMP)  ## are they running?
 	$(BIN)/python -m dev.services status
 
-bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts the services; ~1.5 h, ~50 GB of disk)
+bench: $(STAMP)  ## pipeline benchmark on synthetic data, both backends (starts the services; ~1.5 h, ~40 GB of disk)
 	$(BIN)/python bench/pipeline_bench.py
 
 bench-api: $(STAMP)  ## API benchmark: wrk against marketflow serve on the demo warehouse (apt-get install wrk)

@@ -73,13 +73,14 @@ class QuietConsole(NoopConsole):
             self._progress = None
 
     def account(self) -> str | None:
-        """`23 model batches in 7.0 s; slowest: gold.features_windowed 2.1 s, ...` (None: none)."""
+        """`23 model batches, 7.0 s summed; slowest: gold.features_windowed 2.1 s, ...` (None:
+        none). Summed, not wall time: SQLMesh evaluates batches side by side on PostgreSQL."""
         if not self.batches:
             return None
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:SLOWEST]
         named = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest)
         total = sum(self.seconds.values())
-        return f"{self.batches} model batches in {total:.1f} s; slowest: {named}"
+        return f"{self.batches} model batches, {total:.1f} s summed; slowest: {named}"
 
     def log_failed_models(self, errors: list) -> None:
         self._errors.log_failed_models(errors)
