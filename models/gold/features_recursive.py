@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlglot import exp
+from sqlglot import exp, parse_one
 from sqlmesh import ExecutionContext, model
 from sqlmesh.core.model.kind import ModelKindName
 
@@ -87,16 +87,19 @@ def execute(
     this = context.resolve_table("gold.features_recursive")
     bars_view = context.resolve_table("silver.bars_daily_continuous")
     first, last = start.date(), end.date()
-    tickers = context.fetchdf(
-        f"SELECT DISTINCT ticker FROM {bars_view} WHERE session_date BETWEEN '{first}' AND '{last}'"
+    tickers = _fetch(
+        context,
+        f"SELECT DISTINCT ticker FROM {bars_view} "
+        f"WHERE session_date BETWEEN '{first}' AND '{last}'",
     )["ticker"].tolist()
     if not tickers:
         yield from ()
         return
     states = _states(context, this, first, tickers)
-    # Missing values: NaN, which DuckDB stores as NULL; on PostgreSQL, None in object columns,
-    # which every way SQLMesh writes there turns into NULL.
-    as_objects = context.engine_adapter.dialect == "postgres"
+    # Missing values: NaN, which DuckDB stores as NULL; elsewhere None in object columns, which
+    # SQLMesh writes as NULL (PostgreSQL and Spark keep a NaN as a value, and Spark orders it
+    # above every number).
+    as_objects = context.engine_adapter.dialect != "duckdb"
     tickers.sort()
     for offset in range(0, len(tickers), TICKERS_PER_BATCH):  # bounded memory on any universe
         batch = tickers[offset : offset + TICKERS_PER_BATCH]
@@ -119,6 +122,12 @@ def execute(
     # A crash point (a no-op in the product): the rows are computed and handed over, SQLMesh
     # has not recorded the interval yet.
     checkpoint("sqlmesh.model")
+
+
+def _fetch(context: ExecutionContext, sql: str) -> pd.DataFrame:
+    """A query written in DuckDB's SQL (the models' dialect; the names resolve_table gives are
+    quoted so), run in the engine's: a string would reach the engine as written."""
+    return context.fetchdf(parse_one(sql, dialect="duckdb"))
 
 
 def _quoted(tickers: list[str]) -> str:
@@ -159,10 +168,11 @@ def _batch(
 
 
 def _bars(context: ExecutionContext, view: str, where: str) -> pd.DataFrame:
-    frame = context.fetchdf(
+    frame = _fetch(
+        context,
         "SELECT ticker, session_date, close_continuous AS close, high_continuous AS high, "
         "low_continuous AS low "
-        f"FROM {view} WHERE {where} ORDER BY ticker, session_date"
+        f"FROM {view} WHERE {where} ORDER BY ticker, session_date",
     )
     # datetime64, not date objects: engines ingest it natively (objects are 3x slower in DuckDB).
     frame["session_date"] = pd.to_datetime(frame["session_date"])
@@ -178,12 +188,13 @@ def _states(context: ExecutionContext, this: str, first, tickers: list[str]) -> 
     for offset in range(0, len(tickers), 1000):
         chosen = _quoted(tickers[offset : offset + 1000])
         frames.append(
-            context.fetchdf(
+            _fetch(
+                context,
                 f"SELECT ticker, {columns} FROM ("
                 "  SELECT *, ROW_NUMBER() OVER (PARTITION BY ticker ORDER BY session_date DESC)"
                 f"   AS rn FROM {this} WHERE ticker IN ({chosen})"
                 f"   AND session_date < '{first}' AND session_date >= '{since}'"
-                ") AS latest WHERE rn = 1"
+                ") AS latest WHERE rn = 1",
             )
         )
     frame = pd.concat(frames, ignore_index=True)

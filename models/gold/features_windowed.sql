@@ -33,11 +33,14 @@ WITH touched AS (
   SELECT
     *,
     ROW_NUMBER() OVER by_ticker AS n,
-    SUM(close_c) OVER by_ticker AS sum_close,
+    SUM(close_c) OVER running_rows AS sum_close,
     close_c / LAG(close_c) OVER by_ticker - 1 AS return_1d,
     LN(close_c / LAG(close_c) OVER by_ticker) AS log_return_1d
   FROM bars
-  WINDOW by_ticker AS (PARTITION BY ticker ORDER BY session_date ROWS UNBOUNDED PRECEDING)
+  -- LAG over a window with a frame is rejected by Spark: the frame has a window of its own.
+  WINDOW
+    by_ticker AS (PARTITION BY ticker ORDER BY session_date),
+    running_rows AS (PARTITION BY ticker ORDER BY session_date ROWS UNBOUNDED PRECEDING)
 ), extremes AS (
   -- Highest high and lowest low of the last 252 rows by doubling: each level covers twice the
   -- rows of the one before (GREATEST/LEAST skip the NULLs before a ticker's first bar), and

@@ -23,12 +23,15 @@ WITH touched AS (
     c.ticker,
     c.session_date,
     ROW_NUMBER() OVER by_ticker AS n,
-    SUM(c.close_continuous) OVER (by_ticker ROWS UNBOUNDED PRECEDING) AS sum_close
+    SUM(c.close_continuous) OVER running_rows AS sum_close
   FROM silver.bars_daily_continuous AS c
   JOIN touched AS t
     ON t.ticker = c.ticker
   WHERE c.session_date BETWEEN @warmup_start(@start_ds) AND @end_ds
-  WINDOW by_ticker AS (PARTITION BY c.ticker ORDER BY c.session_date)
+  -- Two named windows, not one extended with a frame: Spark rejects `OVER (w ROWS ...)`.
+  WINDOW
+    by_ticker AS (PARTITION BY c.ticker ORDER BY c.session_date),
+    running_rows AS (PARTITION BY c.ticker ORDER BY c.session_date ROWS UNBOUNDED PRECEDING)
 ), averages AS (
   SELECT
     ticker,
