@@ -53,6 +53,11 @@ COLUMN_TYPES = {
     cron="@daily",
     grain=["ticker", "session_date"],
     tags=["daily"],
+    description=(
+        "EMA 12/26, MACD, RSI 14 and ATR 14 on continuous (forward-adjusted) prices, each run "
+        "continuing from the last saved row per ticker before its interval, so an incremental "
+        "run equals a rebuild."
+    ),
     depends_on=["silver.bars_daily_continuous"],
     columns=COLUMN_TYPES,
     column_descriptions={
