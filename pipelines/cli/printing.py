@@ -38,7 +38,16 @@ def print_run(outcome: RunOutcome) -> None:
         )
         for rejection in tickers:
             errors.print(f"  {rejection}")
-    if not files and len(tickers) <= report.tolerated_failures and failed(report.checks):
+    if report.failed_shards:
+        errors.print(
+            f"[red]{len(report.failed_shards)} shard(s) of the session failed or never "
+            "reported[/red]; what the others landed was transformed. Rerun them, then "
+            "`marketflow run --ingest none`:"
+        )
+        for failure in report.failed_shards:
+            errors.print(f"  shard {failure}")
+    complete = not files and not report.failed_shards
+    if complete and len(tickers) <= report.tolerated_failures and failed(report.checks):
         errors.print(f"[red]{len(failed(report.checks))} data-quality check(s) failed[/red]")
     print_logged(outcome.logged)
 
@@ -77,6 +86,8 @@ def print_summary(summary: Summary, checks: list[CheckResult]) -> None:
     if summary.standing is not None:
         tickers, last = summary.standing
         covered = f"up to date: {tickers} tickers through {last}"
+    if summary.shard is not None:
+        covered = f"shard {summary.shard}, raw files only (then `marketflow run --ingest none`)"
     console.print(
         f"[bold]Summary[/bold]: {covered}; landed {summary.landed_bars:,} bars this run"
         + (f"; checks: {tally(checks)}" if checks else "")

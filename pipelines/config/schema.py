@@ -196,6 +196,17 @@ class Checks(Strict):
     )
 
 
+class Shards(Strict):
+    """`run --shard K/N` lands a slice of the universe; `run --ingest none` transforms what
+    every shard landed (pipelines/run/shards.py)."""
+
+    on_failed_shard: Literal["transform", "refuse"] = Field(
+        default="transform",
+        description="when a shard of the session failed or never reported: transform what "
+        "landed and exit 1 naming it, or refuse (merge nothing, exit 1)",
+    )
+
+
 # Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
 # `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
 MODEL_VARIABLES = ("exchange", "adjustment", "crossovers")
@@ -219,6 +230,7 @@ class Settings(Strict):
     api: Api = Api()
     backtest: Backtest = Backtest()
     report: Report = Report()
+    shards: Shards = Shards()
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
     run_lock_wait_seconds: float = Field(
         default=60, ge=0, description="how long a run waits for another run on its warehouse"

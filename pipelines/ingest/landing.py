@@ -46,10 +46,13 @@ def land(
     window: tuple[date | None, date | None] = (None, None),
     record_origins: bool = True,
     progress: Progress | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> Manifest | None:
     """Land everything the source yields; return the committed manifest, or None if the
     source had nothing new. `record_origins` is False when the source was asked for part of
-    its input only (a window, some tickers): its files must then be read again later."""
+    its input only (a window, some tickers): its files must then be read again later. `keep`:
+    land only the rows of the tickers it accepts (a shard's; a provider may yield more, as the
+    files provider yields every corporate action of its file)."""
     landed_at = datetime.now(UTC)
     manifest = Manifest(
         load_id=load_id,
@@ -82,12 +85,15 @@ def land(
                 manifest.origins[meta[META_ORIGIN].decode()] = meta.get(META_SHA256, b"").decode()
             item = item.replace_schema_metadata(None)
             for ticker, part in split_by_ticker(item):
+                if keep is not None and not keep(ticker):
+                    continue
                 seq += 1
                 folder = partition_path(
                     table_name, interval if table_name == "bars" else None, source_name, ticker, day
                 )
                 rel = f"{folder}/{load_id}-{seq:05d}.parquet"
                 store.write_parquet(rel, part)
+                store.keep_alive(load_id)
                 checkpoint("raw.file")
                 first, last = _date_range(part, table_name, exchange_timezone)
                 manifest.files.append(

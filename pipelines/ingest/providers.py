@@ -10,7 +10,7 @@ import importlib
 from dlt.extract.source import DltSource
 
 from pipelines.config import Project
-from pipelines.config.providers import FilesProvider, ProviderSettings
+from pipelines.config.providers import FilesProvider, ProviderSettings, WebProvider
 from pipelines.ingest.sources.schema import SourceRequest
 
 
@@ -19,9 +19,21 @@ def settings_of(project: Project, name: str) -> ProviderSettings:
 
 
 def build_source(project: Project, request: SourceRequest) -> DltSource:
-    settings = settings_of(project, request.name)
+    settings = paced(settings_of(project, request.name), request.shares)
     module = importlib.import_module(settings.module)
     return module.source_for(project, settings, request)
+
+
+def paced(settings: ProviderSettings, shares: int) -> ProviderSettings:
+    """A web provider's settings for one of `shares` runs that call it at once with one key
+    (shards): a provider's limit is per key (and, for Yahoo, per address), so each run gets
+    its fraction of requests_per_second."""
+    if shares <= 1 or not isinstance(settings, WebProvider):
+        return settings
+    rate = settings.pacing.requests_per_second / shares
+    return settings.model_copy(
+        update={"pacing": settings.pacing.model_copy(update={"requests_per_second": rate})}
+    )
 
 
 def uses_drop_files(project: Project, name: str) -> bool:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import socket
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.config.constants import MANIFEST_DIR
 from pipelines.config.secrets import lookup
+from pipelines.ingest.landing_marker import HEARTBEAT_SECONDS, Sweep, writer_alive
 
 PENDING_SUFFIX = ".landing"  # beside the manifests: a landing begun, not yet committed
 
@@ -96,6 +100,8 @@ class RawStore:
         self.root = self.root.rstrip("/")
         protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
         self._local = "file" in protocols
+        self._markers: dict[str, dict[str, Any]] = {}  # landings this process is writing
+        self._beats: dict[str, float] = {}  # their last heartbeat (monotonic)
 
     def _abs(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -136,10 +142,23 @@ class RawStore:
             raise RawStoreError(f"raw store {self.url}: cannot read {rel}: {exc}") from None
 
     def begin_landing(self, load_id: str, globs: list[str]) -> None:
-        """Say, before its first file, where a landing writes (`globs` of its file names): a
-        landing killed before its manifest leaves this marker, and its files are swept."""
-        marker = json.dumps({"load_id": load_id, "files": globs}).encode()
-        self.write_bytes(f"{MANIFEST_DIR}/{load_id}{PENDING_SUFFIX}", marker)
+        """Say, before its first file, where a landing writes (`globs` of its file names) and
+        who writes it: a landing killed before its manifest leaves this marker, and its files
+        are swept once its writer is known to have ended."""
+        writer = {"host": socket.gethostname(), "pid": os.getpid()}
+        self._markers[load_id] = {"load_id": load_id, "files": globs, **writer}
+        self._beat(load_id)
+
+    def keep_alive(self, load_id: str) -> None:
+        """A landing still writing: its marker's heartbeat, refreshed at most every
+        HEARTBEAT_SECONDS (each refresh is one write to the store)."""
+        if time.monotonic() - self._beats.get(load_id, 0.0) >= HEARTBEAT_SECONDS:
+            self._beat(load_id)
+
+    def _beat(self, load_id: str) -> None:
+        marker = self._markers[load_id] | {"heartbeat": datetime.now(UTC).isoformat()}
+        self.write_bytes(f"{MANIFEST_DIR}/{load_id}{PENDING_SUFFIX}", json.dumps(marker).encode())
+        self._beats[load_id] = time.monotonic()
 
     def write_manifest(self, manifest: Manifest) -> None:
         """Commit a landing: its manifest, then its marker goes."""
@@ -150,28 +169,48 @@ class RawStore:
         """The landing is committed (or wrote nothing): its marker goes."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self._abs(f"{MANIFEST_DIR}/{load_id}{PENDING_SUFFIX}"))
+        self._markers.pop(load_id, None)
+        self._beats.pop(load_id, None)
 
-    def sweep_killed_landings(self) -> dict[str, int]:
+    def sweep_killed_landings(self) -> Sweep:
         """Delete the files of every landing a killed run left without a manifest (files
-        bronze never sees, that would pile up with each retry). Returns files swept per
-        landing. Only one run at a time holds the warehouse, so none is still being written."""
+        bronze never sees, that would pile up with each retry); leave the landings whose
+        writer may still be at work (another shard, on this host or another)."""
+        sweep = Sweep()
         try:
             markers = self.fs.glob(self._abs(f"{MANIFEST_DIR}/*{PENDING_SUFFIX}"))
         except FileNotFoundError:
-            return {}
+            return sweep
         if not markers:  # the usual case: no listing of the manifests
-            return {}
+            return sweep
         committed = set(self.manifest_ids())
-        swept: dict[str, int] = {}
         for marker in sorted(markers):
-            spec = json.loads(self.fs.cat_file(marker).decode())
-            if spec["load_id"] not in committed:
+            try:
+                spec = json.loads(self.fs.cat_file(marker).decode())
+            except FileNotFoundError:  # committed meanwhile
+                continue
+            load_id = spec["load_id"]
+            if load_id not in committed:
+                if writer_alive(spec, datetime.now(UTC)):
+                    sweep.writing.append(load_id)
+                    continue
                 files = [p for pattern in spec["files"] for p in self.fs.glob(self._abs(pattern))]
                 if files:
                     self.fs.rm(files)
-                swept[spec["load_id"]] = len(files)
-            self.fs.rm_file(marker)
-        return swept
+                sweep.swept[load_id] = len(files)
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(marker)
+        return sweep
+
+    def read_all(self, pattern: str) -> list[str]:
+        """The text of every object matching `pattern` (relative to the root), by name."""
+        try:
+            paths = sorted(self.fs.glob(self._abs(pattern)))
+            return [self.fs.cat_file(path).decode() for path in paths]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RawStoreError(f"raw store {self.url}: cannot read {pattern}: {exc}") from None
 
     def manifest_ids(self) -> list[str]:
         """Load ids of every committed landing, oldest first."""
@@ -241,14 +280,8 @@ def raw_store_options(root: Path, url: str) -> dict[str, Any]:
     def get(key: str) -> Any:
         return lookup(root, "raw_store", "credentials", key)
 
-    client_kwargs = {
-        k: v
-        for k, v in {
-            "endpoint_url": get("endpoint_url"),
-            "region_name": get("region_name"),
-        }.items()
-        if v
-    }
+    wanted = {"endpoint_url": get("endpoint_url"), "region_name": get("region_name")}
+    client_kwargs = {k: v for k, v in wanted.items() if v}
     options: dict[str, Any] = {
         # Fail in seconds, not minutes, when the endpoint is down.
         "config_kwargs": {"connect_timeout": 5, "retries": {"max_attempts": 2}},

@@ -14,13 +14,15 @@ from rich.console import Console
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.ingest.bronze.load import BronzeResult
+from pipelines.ingest.raw_store import open_store
 from pipelines.quality.checks import run_checks
 from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import ExitCode, classify, describe
 from pipelines.run.pipeline import RunReport, run_pipeline
-from pipelines.run.runlog import RunRecord, send_alert, write_run
+from pipelines.run.runlog import RunRecord, encoded_row, send_alert, write_run
+from pipelines.run.shards import ShardRecord, write_record
 from pipelines.run.summary import Summary, summarize
 from pipelines.transform.pending import mark_transformed
 from pipelines.warehouse.engines import Warehouse
@@ -34,10 +36,10 @@ class Logged:
     alert: str | None = None  # sent, or why not (None: nothing to send)
 
 
-def log_and_alert(project: Project, record: RunRecord) -> Logged:
+def log_and_alert(project: Project, record: RunRecord, also: list[list] | None = None) -> Logged:
     logged = Logged()
     try:
-        write_run(project, record)
+        write_run(project, record, also)
     except Exception as exc:  # the run's own outcome stands
         logged.log_error = describe(exc)
     logged.alert = send_alert(project, record)
@@ -95,6 +97,8 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
     # which a scheduled run can meet, are logged and alerted on below).
     options = resolve_options(project, options)
     record = RunRecord(command=title, arguments=sys.argv[1:])
+    if options.shard is not None:
+        return _execute_shard(project, options, record, console)
     warehouse = Warehouse.of(project)
     console.print(
         f"[bold]marketflow {title}[/bold]: warehouse {warehouse.display}, "
@@ -119,12 +123,64 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
             )
             record.finish(report.exit_code)
             checkpoint("ops.runs")
-            logged = log_and_alert(project, record)
+            logged = log_and_alert(project, record, report.shard_log_rows)
             checkpoint("run.mark")
             if report.transform is not None:
                 mark_transformed(project, report.transform.pending)
     except BaseException as exc:
         raise _failed(project, record, exc, logged) from exc
+    return RunOutcome(record, report, summary, logged)
+
+
+def _execute_shard(
+    project: Project, options: RunOptions, record: RunRecord, console: Console
+) -> RunOutcome:
+    """`run --shard K/N`: raw files only, and no warehouse lock (shards land side by side).
+    Its outcome, its ops.runs row included, goes to the raw store for the transform
+    (`run --ingest none`) to judge and log; its alert is sent now."""
+    started = time.perf_counter()
+    assert options.shard is not None and options.as_of is not None
+    console.print(
+        f"[bold]marketflow {record.command} --shard {options.shard}[/bold]: "
+        f"{len(options.tickers or [])} of {len(project.settings.universe.members)} tickers, "
+        f"raw store {project.raw_url}  (run {record.run_id}; raw files only)"
+    )
+    report = RunReport()
+
+    def outcome(error: str | None = None) -> Logged:
+        write_record(
+            open_store(project),
+            ShardRecord(
+                shard=options.shard,
+                session=options.as_of,
+                run_id=record.run_id,
+                exit_code=record.exit_code,
+                error=error,
+                failed_tickers=record.failed_tickers,
+                load_ids=[m.load_id for m in report.manifests],
+                log_rows=[encoded_row(record)],
+            ),
+        )
+        return Logged(alert=send_alert(project, record))
+
+    try:
+        report = run_pipeline(project, options, console)
+        record.rows = {
+            "landed_bars": report.landed_rows("bars"),
+            "landed_corporate_actions": report.landed_rows("corporate_actions"),
+        }
+        record.failed_tickers = [str(r) for r in report.failed_tickers]
+        summary = summarize(project, report, time.perf_counter() - started, whole=False)
+        summary.shard = str(options.shard)
+        record.finish(report.exit_code)
+        logged = outcome()
+    except BaseException as exc:
+        record.finish(_failure_code(exc), error=describe(exc))
+        try:
+            logged = outcome(record.error)
+        except Exception as lost:  # the raw store itself failed: the transform names the shard
+            logged = Logged(log_error=describe(lost))
+        raise (CommandFailed(exc, logged) if isinstance(exc, Exception) else exc) from exc
     return RunOutcome(record, report, summary, logged)
 
 

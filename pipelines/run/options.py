@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pipelines.config import ConfigError, ParameterError, Project
 from pipelines.config.params import parse_moment
+from pipelines.run.shards import Shard
 
 
 @dataclass
@@ -22,6 +23,8 @@ class RunOptions:
     checks: bool = True
     full_checks: bool = False  # every audit over the whole history (slow on long histories)
     verbose: bool = False  # SQLMesh's own output too
+    shard: Shard | None = None  # land this slice of the tickers as raw files, and nothing else
+    ingest: bool = True  # False: merge, transform and check what earlier runs (shards) landed
 
 
 def today_at_exchange(project: Project) -> date:
@@ -60,6 +63,10 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
             f"not in the universe of config.yaml: {', '.join(unknown)} "
             f"(it holds {listing(sorted(universe))})",
         )
+    if options.shard and not options.ingest:
+        raise ParameterError("shard", "a shard only ingests: --shard and --ingest none exclude")
+    if options.shard:
+        tickers = options.shard.members(tickers)
     if options.start and options.end and options.start > options.end:
         raise ConfigError(f"--start {options.start} is after --end {options.end}")
     return replace(

@@ -1,7 +1,8 @@
 """The exit-code policy of every command, in one place: what each outcome and each failure
 means to a scheduler. The command line only prints what it is told and exits with the code.
 
-0 success; 1 a runtime failure (a service down, a file refused, a ticker that failed, a bug);
+0 success; 1 a runtime failure (a service down, a file refused, a ticker or a shard that
+failed, a bug);
 2 invalid configuration or arguments (the message names the key or flag); 3 a data-quality
 check of severity `fail` failed; 4 no session for this slot (`marketflow calendar` only).
 """
@@ -13,6 +14,7 @@ from enum import IntEnum
 from pipelines.config import ConfigError
 from pipelines.ingest.raw_store import RawStoreError
 from pipelines.report.site import ReportError
+from pipelines.run.shards import ShardsIncomplete
 from pipelines.transform.driver import TransformError
 from pipelines.warehouse.engines import WarehouseUnavailable
 
@@ -26,7 +28,7 @@ class ExitCode(IntEnum):
 
 
 # Failures whose message already says what happened and what to check.
-EXPLAINED = (RawStoreError, TransformError, WarehouseUnavailable, ReportError)
+EXPLAINED = (RawStoreError, TransformError, WarehouseUnavailable, ReportError, ShardsIncomplete)
 
 
 def classify(exc: BaseException) -> tuple[int, str]:
@@ -52,11 +54,16 @@ def describe(exc: BaseException) -> str:
 
 
 def run_exit_code(
-    rejected_files: int, failed_tickers: int, tolerated: int, failed_checks: int
+    rejected_files: int,
+    failed_tickers: int,
+    tolerated: int,
+    failed_checks: int,
+    failed_shards: int = 0,
 ) -> int:
-    """A pipeline run's code: a refused file or too many failed tickers is a runtime failure
-    (the rest loaded, but the run is not complete), then a failed check is a data-quality one."""
-    if rejected_files or failed_tickers > tolerated:
+    """A pipeline run's code: a refused file, too many failed tickers or a shard of the
+    session that failed or never reported is a runtime failure (the rest loaded, but the run
+    is not complete), then a failed check is a data-quality one."""
+    if rejected_files or failed_tickers > tolerated or failed_shards:
         return ExitCode.RUNTIME
     if failed_checks:
         return ExitCode.DATA_QUALITY

@@ -32,6 +32,7 @@ from pipelines.quality.checks import run_checks
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, listing
 from pipelines.run.outcome import run_exit_code
+from pipelines.run.shards import ShardsIncomplete, ShardVerdict, judge, records_for
 from pipelines.transform.console import transform_console
 from pipelines.transform.driver import TransformResult, transform
 
@@ -42,6 +43,8 @@ class RunReport:
     rejections: list[Rejection] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     tolerated_failures: int = 0  # failed tickers within the providers' max_failed_tickers
+    failed_shards: list[str] = field(default_factory=list)  # `2/3 (exit 1: ...)`
+    shard_log_rows: list[list] = field(default_factory=list)  # the shards' ops.runs rows
     bronze: BronzeResult | None = None
     transform: TransformResult | None = None
     checks: list[CheckResult] = field(default_factory=list)
@@ -65,6 +68,7 @@ class RunReport:
             len(self.failed_tickers),
             self.tolerated_failures,
             len(failed(self.checks)),
+            len(self.failed_shards),
         )
 
 
@@ -86,25 +90,29 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
     # Nothing is written before both can be: a run never half-starts on a missing service (the
     # warehouse's run lock has checked the warehouse).
     store.preflight()
-    for load_id, files in store.sweep_killed_landings().items():
+    sweep = store.sweep_killed_landings()
+    for load_id, files in sweep.swept.items():
         console.print(
             f"  swept {files} raw file(s) of landing {load_id}, killed before its manifest"
         )
-    if written := load_universe(project):
-        console.print(
-            f"  universe: bronze.tickers updated from config.yaml ({written.tickers} tickers)"
-        )
-        if written.unknown:
-            console.print(
-                f"  [yellow]no name or sector known[/yellow] (pytickersymbols) for "
-                f"{listing(written.unknown)}"
-            )
+    for load_id in sweep.writing:
+        console.print(f"  landing {load_id} is still being written (another shard): left")
+    if options.shard is None:  # a shard writes raw files only
+        _load_universe(project, console)
     checkpoint("bronze.universe")
-    with _stage(report, "ingest → raw", console):
-        report.manifests = _ingest(project, options, store, report, console)
-        for rejection in report.rejections:
-            label = "failed" if rejection.kind == "ticker" else "rejected"
-            console.print(f"  [red]{label}[/red] {rejection}")
+    if options.ingest:
+        with _stage(report, "ingest → raw", console):
+            report.manifests = _ingest(project, options, store, report, console)
+            for rejection in report.rejections:
+                label = "failed" if rejection.kind == "ticker" else "rejected"
+                console.print(f"  [red]{label}[/red] {rejection}")
+    if options.shard is not None:
+        return report
+    if not options.ingest:
+        assert options.as_of is not None
+        verdict = _judge_shards(project, store, options.as_of, console)
+        report.failed_shards = verdict.failed
+        report.shard_log_rows = [row for r in verdict.records for row in r.log_rows]
 
     with _stage(report, "raw → bronze", console):
         report.bronze = load_bronze(project, store, status=lambda m: console.print(f"  {m}"))
@@ -137,6 +145,38 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
     return report
 
 
+def _load_universe(project: Project, console: Console) -> None:
+    if written := load_universe(project):
+        console.print(
+            f"  universe: bronze.tickers updated from config.yaml ({written.tickers} tickers)"
+        )
+        if written.unknown:
+            console.print(
+                f"  [yellow]no name or sector known[/yellow] (pytickersymbols) for "
+                f"{listing(written.unknown)}"
+            )
+
+
+def _judge_shards(
+    project: Project, store: RawStore, session: date, console: Console
+) -> ShardVerdict:
+    """The shards of the session that failed or never reported; ShardsIncomplete when the
+    configuration refuses to transform without them."""
+    verdict = judge(records_for(store, session))
+    if verdict.count:
+        done = verdict.count - len(verdict.failed)
+        console.print(f"  shards of {session}: {done} of {verdict.count} landed in full")
+    for failure in verdict.failed:
+        console.print(f"  [red]shard {failure}[/red]")
+    if verdict.failed and project.settings.shards.on_failed_shard == "refuse":
+        raise ShardsIncomplete(
+            f"{len(verdict.failed)} of {verdict.count} shards of {session} failed or never "
+            f"reported ({'; '.join(verdict.failed)}); shards.on_failed_shard is 'refuse': "
+            "nothing merged. Rerun those shards, then the transform"
+        )
+    return verdict
+
+
 def _ingest(
     project: Project,
     options: RunOptions,
@@ -144,8 +184,11 @@ def _ingest(
     report: RunReport,
     console: Console,
 ) -> list[Manifest]:
-    manifests = []
+    manifests: list[Manifest] = []
     assert options.intervals is not None and options.tickers is not None
+    if not options.tickers:  # a shard no ticker falls in (a provider reads [] as "all")
+        console.print("  no ticker of the universe falls in this shard: nothing to land")
+        return manifests
     # A complete run skips input files landed before and records the ones it lands; a backfill
     # or a subset of tickers reads them all and records none, since it keeps only part of them.
     complete = (
@@ -177,6 +220,7 @@ def _ingest(
             starts=_incremental_starts(project, name, interval, options),
             now=options.now,
             options={"fingerprints": fingerprints},
+            shares=options.shard.count if options.shard else 1,
         )
         source = build_source(project, request)
         load_id = new_load_id()
@@ -206,6 +250,7 @@ def _ingest(
                 window=(options.start, options.end),
                 record_origins=complete,
                 progress=advance,
+                keep=options.shard.holds if options.shard else None,
             )
         failures = sum(r.kind == "ticker" for r in report.rejections) - failures_before
         if 0 < failures <= settings_of(project, name).tolerated_failures():

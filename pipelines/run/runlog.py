@@ -114,13 +114,15 @@ class RunLogPending(RuntimeError):
     """The row could not be written now; it is kept for the next command to write."""
 
 
-def write_run(project: Project, record: RunRecord) -> None:
-    """Append the run to ops.runs and its checks to ops.check_results (created on first use).
+def write_run(project: Project, record: RunRecord, also: list[list] | None = None) -> None:
+    """Append the run to ops.runs and its checks to ops.check_results (created on first use);
+    `also`: rows of runs that could not log themselves (shards: encoded_row), for ops.runs.
 
     A row the warehouse cannot take now (another run holds the DuckDB file, the server is
     down) is kept in `pipelines_dir/ops-runs-pending.jsonl` and written, with any others kept
     there, by the next command that logs a run: every command gets its row, late at worst."""
-    rows = {RUNS_TABLE: [record.row()], CHECKS_TABLE: record.check_rows()}
+    others = [_decode(row) for row in also or []]
+    rows = {RUNS_TABLE: [*others, record.row()], CHECKS_TABLE: record.check_rows()}
     spool = project.pipelines_dir / PENDING_FILE
     spool.parent.mkdir(parents=True, exist_ok=True)
     with open(spool, "a+", encoding="utf-8") as fh:
@@ -140,6 +142,11 @@ def write_run(project: Project, record: RunRecord) -> None:
                 f"{describe(exc)}; the row is kept in {spool} for the next run to write"
             ) from None
         fh.truncate(0)
+
+
+def encoded_row(record: RunRecord) -> list:
+    """The run's ops.runs row as JSON values, for a run that cannot reach the warehouse."""
+    return _encode(record.row())
 
 
 def _encode(row: tuple) -> list:

@@ -23,6 +23,7 @@ class Summary:
     seconds: float
     stages: dict[str, float]
     standing: tuple[int, date | None] | None = None  # restated nothing: tickers, latest session
+    shard: str | None = None  # `2/3`: a shard's run, which lands raw files only
 
 
 def summarize(project: Project, report: RunReport, seconds: float, whole: bool) -> Summary:

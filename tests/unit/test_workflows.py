@@ -206,3 +206,22 @@ def test_the_pages_workflow_gets_only_the_readers_secrets() -> None:
     writer = {"MARKETFLOW_PG_USER", "MARKETFLOW_PG_PASSWORD", "MARKETFLOW_PG_STATE_DATABASE"}
     assert not names & writer, sorted(names & writer)
     assert not [n for n in names if re.match(r"RAW_STORE|POLYGON|ALERTS|SOURCES__|AWS_", n)]
+
+
+def test_the_pipeline_shards_its_ingest_and_transforms_once_after_every_shard() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "pipeline.yml")
+    shards = int(workflow["env"]["SHARDS"])
+    jobs = workflow["jobs"]
+    ingest, transform = jobs["ingest"], jobs["transform"]
+    assert ingest["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
+    assert ingest["strategy"]["fail-fast"] is False
+    assert ingest["needs"] == "slot" and "needs.slot.outputs.run == 'true'" in ingest["if"]
+    script = next(s["run"] for s in ingest["steps"] if "--shard" in s.get("run", ""))
+    assert '--shard "$SHARD/$SHARDS"' in script and '--as-of "$AS_OF"' in script
+    assert set(transform["needs"]) == {"slot", "ingest"}
+    assert transform["if"].startswith("always()")  # after failed shards too: it names them
+    script = next(s["run"] for s in transform["steps"] if "--ingest" in s.get("run", ""))
+    assert "--ingest none" in script and '--as-of "$AS_OF"' in script
+    # The same calendar gate decides both; one job reports any failure.
+    assert "calendar" in next(s["run"] for s in jobs["slot"]["steps"] if s.get("id") == "slot")
+    assert set(jobs["report-failure"]["needs"]) == {"slot", "ingest", "transform"}

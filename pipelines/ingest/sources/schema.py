@@ -85,6 +85,7 @@ class SourceRequest:
     starts: dict[str, date] = field(default_factory=dict)  # incremental: first date per ticker
     now: datetime | None = None  # the run's "now" (--as-of)
     options: dict[str, Any] = field(default_factory=dict)  # e.g. a test's HTTP session
+    shares: int = 1  # runs sharing the provider's rate limit at once (N shards): 1/N each
 
 
 Column = pa.Array | pa.ChunkedArray
