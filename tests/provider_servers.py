@@ -254,6 +254,20 @@ class MarketServer:
 
     def polygon(self, path: str, query: dict[str, list[str]]) -> tuple[int, object]:
         parts = path.strip("/").split("/")
+        if parts[:3] == ["v2", "aggs", "grouped"]:  # every ticker's bar of one session
+            if query.get("adjusted") != ["false"]:
+                return 400, {"status": "ERROR", "error": "this test server serves adjusted=false"}
+            day = parts[7]
+            g = self.bars[self.bars["day"] == day]
+            close = datetime.combine(date.fromisoformat(day), time(16), NY)  # `t`: the close
+            values = {k: _json_numbers(g[k]) for k in ("open", "high", "low", "close", "volume")}
+            rows = [
+                {"T": ticker, "t": int(close.timestamp() * 1000), "o": values["open"][i],
+                 "h": values["high"][i], "l": values["low"][i], "c": values["close"][i],
+                 "v": values["volume"][i], "n": 1}
+                for i, ticker in enumerate(g["ticker"])
+            ]  # fmt: skip
+            return 200, {"status": "OK", "resultsCount": len(rows), "results": rows}
         if parts[:2] == ["v2", "aggs"]:
             ticker, timespan, first, last = parts[3], parts[6], parts[7], parts[8]
             if timespan not in ("day", "minute"):
@@ -277,11 +291,15 @@ class MarketServer:
             ]  # fmt: skip
             return 200, self._page(path, query, rows, ticker)
         ticker = query.get("ticker", [""])[0]
-        mine = self.actions[self.actions["ticker"] == ticker]
+        mine = self.actions[self.actions["ticker"] == ticker] if ticker else self.actions
+        for field_name in ("execution_date", "ex_dividend_date"):  # a date range, every ticker
+            if f"{field_name}.gte" in query:
+                first, last = query[f"{field_name}.gte"][0], query[f"{field_name}.lte"][0]
+                mine = mine[(mine["ex_date"] >= first) & (mine["ex_date"] <= last)]
         if parts[:3] == ["v3", "reference", "splits"]:
             rows = [
                 {
-                    "ticker": ticker,
+                    "ticker": r.ticker,
                     "execution_date": r.ex_date,
                     "split_from": 1,
                     "split_to": r.value,
@@ -291,7 +309,7 @@ class MarketServer:
             return 200, self._page(path, query, rows, ticker)
         if parts[:3] == ["v3", "reference", "dividends"]:
             rows = [
-                {"ticker": ticker, "ex_dividend_date": r.ex_date, "cash_amount": r.value}
+                {"ticker": r.ticker, "ex_dividend_date": r.ex_date, "cash_amount": r.value}
                 for r in mine[mine["action"] == "dividend"].itertuples()
             ]
             return 200, self._page(path, query, rows, ticker)

@@ -192,6 +192,11 @@ class PolygonProvider(WebProvider):
     type: Literal["polygon"] = "polygon"
     base_url: str = "https://api.polygon.io"
     page_limit: int = Field(default=50000, ge=1, le=50000, description="rows per page")
+    daily_requests: Literal["per_ticker", "per_session"] = Field(
+        default="per_ticker",
+        description="daily bars: one aggregates request per ticker, or one Grouped Daily "
+        "request per session for every ticker at once (a large universe)",
+    )
 
     @property
     def price_basis(self) -> str:

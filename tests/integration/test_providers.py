@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
+import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 import pytest
@@ -297,3 +298,39 @@ def test_universe_from_an_index_lands_in_silver_tickers(tmp_path) -> None:
     assert sector["AAPL"] == "Information Technology"  # tagged "Technology"
     assert sector["KO"] == "Consumer Staples"  # tagged "Consumer Non-Cyclicals"
     assert sector["NKE"] is None  # no sector among its tags: none is invented
+
+
+def test_polygon_daily_bars_by_session_in_one_request_per_session(tmp_path, server) -> None:
+    """Grouped Daily: one request per XNYS session of the window for the whole universe, the
+    actions in two date-ranged queries; bronze and silver hold what the per-ticker path holds:
+    the source's bars of the universe (FB, outside it, is dropped) and their actions."""
+    universe = ["AAPL", "GOOG", "IBM", "MSFT"]
+    project = provider_project(
+        tmp_path, server, "polygon", tickers=universe, daily_requests="per_session",
+        history_start="2012-01-03", page_limit=50000,
+    )  # fmt: skip
+    project.cli("run", "--interval", "1d", "--as-of", "2013-03-01")
+
+    sessions = xcals.get_calendar("XNYS").sessions_in_range("2012-01-03", "2013-03-01")
+    grouped = server.requests("/v2/aggs/grouped/")
+    assert sorted(path.rsplit("/", 1)[1] for path, _, _ in grouped) == [
+        d.date().isoformat() for d in sessions
+    ]
+    assert server.requests("/v2/aggs/ticker/") == []
+    ranged = [q for path, q, _ in server.requests("/v3/reference/")]
+    assert len(ranged) == 2 and all("ticker" not in q for q in ranged)
+
+    source = server.bars[
+        server.bars["ticker"].isin(universe) & (server.bars["day"] >= "2012-01-03")
+    ]
+    source = source.sort_values(["ticker", "day"]).reset_index(drop=True)
+    silver = as_traded_silver(project)
+    assert list(silver["ticker"] + silver["day"]) == list(source["ticker"] + source["day"])
+    for column in ("open", "high", "low", "close", "volume"):
+        np.testing.assert_allclose(silver[column], source[column], rtol=1e-12, err_msg=column)
+    want = expected_actions(server)
+    want = want[want["ticker"].isin(universe) & (want["ex_date"] >= "2012-01-03")]
+    want = want[want["ex_date"] <= "2013-03-01"].reset_index(drop=True)
+    got = actions_of(project)
+    assert got[["ticker", "ex_date", "action"]].equals(want[["ticker", "ex_date", "action"]])
+    np.testing.assert_allclose(got["value"], want["value"], rtol=1e-9)

@@ -21,26 +21,26 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
+from pipelines.analytics.exchange_calendar import session_dates
 from pipelines.config import ConfigError, Project
 from pipelines.config.providers import PolygonProvider
 from pipelines.config.secrets import lookup
-from pipelines.ingest.sources.normalize import daily_ts, local_dates
-from pipelines.ingest.sources.schema import (
-    Rejection,
-    SourceRequest,
-    actions_from_rows,
-    make_bars,
+from pipelines.ingest.sources.polygon.grouped import actions_by_ticker, grouped_bars
+from pipelines.ingest.sources.polygon.tables import (
+    PRICE_BASIS,
+    PolygonError,
+    actions_table,
+    bars_table,
 )
+from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY, Rejection, SourceRequest
 from pipelines.ingest.sources.web import (
     FetchedOnce,
     Pacer,
     Pacing,
-    PermanentError,
     bar_and_action_resources,
     request_window,
 )
 
-PRICE_BASIS = "raw"
 TIMESPAN = {"1d": "day", "1m": "minute"}
 REFERENCE_LIMIT = 1000
 
@@ -56,10 +56,6 @@ class HostBearerAuth(BearerTokenAuth):
             return super().__call__(request)
         request.headers.pop("Authorization", None)
         return request
-
-
-class PolygonError(PermanentError):
-    """An answer Polygon gave that is not data (an error status, a malformed body)."""
 
 
 def polygon_client(base_url: str, api_key: str, pacing: Pacing) -> RESTClient:
@@ -101,9 +97,14 @@ def polygon_source(
     exchange_timezone: str = "America/New_York",
     on_reject: Callable[[Rejection], None] | None = None,
     on_notice: Callable[[str], None] | None = None,
+    sessions: Sequence[date] | None = None,
 ) -> Sequence[dlt.sources.DltResource]:
     """Bars of one interval over [start, end] (exchange-zone dates) and every split and
     dividend Polygon lists for the tickers.
+
+    sessions: daily bars by session instead of by ticker: one Grouped Daily request for each
+    of these sessions (from the exchange calendar, within [start, end]), and the splits and
+    dividends with an ex-date in the window, paged by date (grouped.py).
 
     on_reject: called with each ticker that failed after the retries; without it the first
     failure raises. on_notice: called with warnings (a ticker with no bars in its window).
@@ -150,80 +151,55 @@ def polygon_source(
             actions_table(splits, dividends, ticker, source_name, fetched_at),
         )
 
+    if sessions is not None and interval == "1d":
+        return _by_session(
+            pages, tickers, sessions, start, starts or {}, source_name, exchange_timezone, notice
+        )
     fetched = FetchedOnce(tickers, fetch, pacing.workers, source_name, interval, on_reject)
     return bar_and_action_resources(fetched)
 
 
+def _by_session(
+    pages: Callable[[str, dict[str, Any]], Iterator[list[dict]]],
+    tickers: Sequence[str],
+    sessions: Sequence[date],
+    start: date,
+    starts: dict[str, date],
+    source_name: str,
+    zone: str,
+    notice: Callable[[str], None],
+) -> tuple[Any, Any]:
+    wanted = set(tickers)
+
+    def first_of(ticker: str) -> date | None:
+        return starts.get(ticker, start) if ticker in wanted else None
+
+    # From the earliest session a ticker still needs (an incremental run: its restatement lag).
+    first = min((starts.get(t, start) for t in wanted), default=None)
+    chosen = [day for day in sessions if first is not None and day >= first]
+
+    @dlt.resource(name="bars", primary_key=BAR_KEY,
+                  write_disposition={"disposition": "merge", "strategy": "upsert"})  # fmt: skip
+    def bars() -> Iterator[pa.Table]:
+        yield from grouped_bars(pages, chosen, first_of, PRICE_BASIS, source_name, zone, notice)
+
+    @dlt.resource(name="corporate_actions", primary_key=ACTION_KEY,
+                  write_disposition={"disposition": "merge", "strategy": "upsert"})  # fmt: skip
+    def corporate_actions() -> Iterator[pa.Table]:
+        if not chosen:
+            return
+        fetched_at = datetime.now(UTC)
+        found = actions_by_ticker(
+            pages, chosen[0], chosen[-1], wanted.__contains__, REFERENCE_LIMIT
+        )
+        for ticker, (splits, dividends) in sorted(found.items()):
+            yield actions_table(splits, dividends, ticker, source_name, fetched_at)
+
+    return bars(), corporate_actions()
+
+
 def _ref(ticker: str) -> dict[str, Any]:
     return {"ticker": ticker, "limit": REFERENCE_LIMIT}
-
-
-def bars_table(
-    rows: list[dict],
-    ticker: str,
-    interval: str,
-    source_name: str,
-    exchange_timezone: str,
-    fetched_at: datetime,
-) -> pa.Table:
-    """Aggregates ({t: ms epoch of the bar's start, o, h, l, c, v}) as BAR_SCHEMA rows."""
-    try:
-        starts = pa.array([int(r["t"]) * 1000 for r in rows], pa.timestamp("us", tz="UTC"))
-        prices = {k: pa.array([_number(r.get(k)) for r in rows], pa.float64()) for k in "ohlcv"}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PolygonError(f"aggregates of {ticker}: malformed bar ({exc!r})") from None
-    ts = (
-        daily_ts(local_dates(starts, exchange_timezone), exchange_timezone)
-        if interval == "1d"
-        else starts
-    )
-    return make_bars(
-        ticker=ticker,
-        interval=interval,
-        ts=ts,
-        open=prices["o"],
-        high=prices["h"],
-        low=prices["l"],
-        close=prices["c"],
-        volume=prices["v"],
-        price_basis=PRICE_BASIS,
-        source=source_name,
-        fetched_at=fetched_at,
-    )
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def actions_table(
-    splits: list[dict],
-    dividends: list[dict],
-    ticker: str,
-    source_name: str,
-    fetched_at: datetime,
-) -> pa.Table:
-    """Splits (split_to / split_from new shares per old) and cash dividends as ACTION_SCHEMA."""
-    # One row per (ex-date, action): same-day splits multiply, same-day dividends add up.
-    per_day: dict[tuple[date, str], float] = {}
-    try:
-        for s in splits:
-            key = (date.fromisoformat(s["execution_date"]), "split")
-            ratio = float(s["split_to"]) / float(s["split_from"])
-            per_day[key] = per_day.get(key, 1.0) * ratio
-        for d in {(x["ex_dividend_date"], float(x["cash_amount"])) for x in dividends}:
-            if d[1] > 0:
-                key = (date.fromisoformat(d[0]), "dividend")
-                per_day[key] = per_day.get(key, 0.0) + d[1]
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        raise PolygonError(f"corporate actions of {ticker}: malformed entry ({exc!r})") from None
-    return actions_from_rows(
-        [(day, action, value) for (day, action), value in per_day.items()],
-        ticker=ticker,
-        price_basis=PRICE_BASIS,
-        source=source_name,
-        fetched_at=fetched_at,
-    )
 
 
 def source_for(project: Project, settings: PolygonProvider, request: SourceRequest) -> DltSource:
@@ -238,6 +214,8 @@ def source_for(project: Project, settings: PolygonProvider, request: SourceReque
             ".dlt/secrets.toml"
         )
     start, end = request_window(settings.history_start, request)
+    by_session = settings.daily_requests == "per_session" and request.interval == "1d"
+    calendar = project.settings.exchange.calendar
     return polygon_source(
         request.tickers,
         request.interval,
@@ -252,4 +230,5 @@ def source_for(project: Project, settings: PolygonProvider, request: SourceReque
         exchange_timezone=project.settings.exchange.timezone,
         on_reject=request.on_reject,
         on_notice=request.on_notice,
+        sessions=session_dates(calendar, start, end) if by_session else None,
     )
