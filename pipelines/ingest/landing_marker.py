@@ -14,11 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# A landing's marker names its writer and is refreshed as it writes. Its files are swept only
-# once the writer is known to have ended: a process of this host that is gone, or a writer not
-# heard of for LEASE_SECONDS (another runner's shard may still be writing: never sweep that).
-HEARTBEAT_SECONDS = 30.0
-LEASE_SECONDS = 600.0
+HEARTBEAT_SECONDS = 30.0  # how often a writer refreshes its marker
+LEASE_SECONDS = 600.0  # a writer not heard of for this long (another runner's) has ended
 
 
 @dataclass

@@ -110,9 +110,7 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
         with warehouse.run_lock(record.holder(), project.settings.run_lock_wait_seconds):
             report = run_pipeline(project, options, console)
             bronze = report.bronze or BronzeResult()
-            record.rows = {
-                "landed_bars": report.landed_rows("bars"),
-                "landed_corporate_actions": report.landed_rows("corporate_actions"),
+            record.rows = _landed(report) | {
                 "bronze_bars": bronze.bars,
                 "bronze_corporate_actions": bronze.corporate_actions,
             }
@@ -130,6 +128,13 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
     except BaseException as exc:
         raise _failed(project, record, exc, logged) from exc
     return RunOutcome(record, report, summary, logged)
+
+
+def _landed(report: RunReport) -> dict[str, int]:
+    return {
+        "landed_bars": report.landed_rows("bars"),
+        "landed_corporate_actions": report.landed_rows("corporate_actions"),
+    }
 
 
 def _execute_shard(
@@ -165,10 +170,7 @@ def _execute_shard(
 
     try:
         report = run_pipeline(project, options, console)
-        record.rows = {
-            "landed_bars": report.landed_rows("bars"),
-            "landed_corporate_actions": report.landed_rows("corporate_actions"),
-        }
+        record.rows = _landed(report)
         record.failed_tickers = [str(r) for r in report.failed_tickers]
         summary = summarize(project, report, time.perf_counter() - started, whole=False)
         summary.shard = str(options.shard)

@@ -186,7 +186,7 @@ def _ingest(
 ) -> list[Manifest]:
     manifests: list[Manifest] = []
     assert options.intervals is not None and options.tickers is not None
-    if not options.tickers:  # a shard no ticker falls in (a provider reads [] as "all")
+    if not options.tickers:  # a shard no ticker falls in: no provider need be asked
         console.print("  no ticker of the universe falls in this shard: nothing to land")
         return manifests
     # A complete run skips input files landed before and records the ones it lands; a backfill

@@ -117,7 +117,7 @@ def judge(records: list[ShardRecord]) -> ShardVerdict:
         if record is None:
             failed.append(f"{index}/{count} (no record: not run, or killed)")
         elif record.exit_code != 0:
-            why = (record.error or "").splitlines()[0][:200] if record.error else ""
+            why = record.error.splitlines()[0][:200] if record.error else ""
             tickers = f"failed tickers {', '.join(record.failed_tickers[:10])}"
             failed.append(f"{index}/{count} (exit {record.exit_code}: {why or tickers})")
     return ShardVerdict(count, failed, [by_index[i] for i in sorted(by_index)])

@@ -147,3 +147,14 @@ def test_a_window_over_a_file_of_other_tickers_only_reads_no_bars(tmp_path: Path
         date(2024, 12, 31),
     )  # fmt: skip
     assert table.num_rows == 0 and "close" in table.column_names
+
+
+def test_an_empty_list_of_tickers_keeps_no_bar(tmp_path: Path) -> None:
+    """`tickers=[]` (a shard no ticker of the universe falls in) keeps none; None keeps all."""
+    write(tmp_path / "aapl.csv", [bar("2024-01-02"), bar("2024-01-03")])
+    every = files_source(str(tmp_path), "1d", NY, bars_glob="*.csv", bar_format=provider())
+    none = files_source(
+        str(tmp_path), "1d", NY, bars_glob="*.csv", bar_format=provider(), tickers=[]
+    )
+    assert sum(t.num_rows for t in every.resources["bars"]) == 2
+    assert sum(t.num_rows for t in none.resources["bars"]) == 0

@@ -16,7 +16,7 @@ from pipelines.ingest.raw_store import MANIFEST_DIR, PENDING_SUFFIX, RawStore
 GLOB = "bars/interval=1d/source=files/ticker=*/ingest_date=2026-12-03/{}-*.parquet"
 
 
-def _landing_by(store: RawStore, root: Path, load_id: str, code: str) -> subprocess.Popen:
+def _landing_by(root: Path, load_id: str, code: str) -> subprocess.Popen:
     """A landing begun by another process, which then runs `code` (sleeps, or exits)."""
     script = (
         "import pyarrow as pa, sys\n"
@@ -38,7 +38,7 @@ def _files(root: Path) -> list[str]:
 
 def test_a_landing_another_live_process_is_writing_is_left_alone(tmp_path: Path) -> None:
     store = RawStore(str(tmp_path))
-    child = _landing_by(store, tmp_path, "L1", "import time; time.sleep(60)\n")
+    child = _landing_by(tmp_path, "L1", "import time; time.sleep(60)\n")
     try:
         sweep = store.sweep_killed_landings()
         assert sweep.swept == {}
@@ -79,7 +79,7 @@ def test_a_writer_on_another_host_is_trusted_until_its_lease_ends(tmp_path: Path
 
 def test_a_committed_landing_keeps_its_files_and_loses_its_marker(tmp_path: Path) -> None:
     store = RawStore(str(tmp_path))
-    child = _landing_by(store, tmp_path, "L3", "")
+    child = _landing_by(tmp_path, "L3", "")
     child.wait()
     (tmp_path / MANIFEST_DIR / "L3.json").write_text("{}")  # its manifest was written
     sweep = store.sweep_killed_landings()

@@ -36,9 +36,14 @@ def test_the_shards_partition_the_universe_as_documented() -> None:
 
 
 def test_adding_tickers_moves_no_other_ticker() -> None:
-    before = {t: shard_of(t, 3) for t in UNIVERSE[:5_000]}
-    grown = [*UNIVERSE[:5_000], "BRK.B", "NEW1", *UNIVERSE[5_000:]]
-    assert {t: shard_of(t, 3) for t in grown if t in before} == before
+    # A shard's slice of a grown universe (new tickers first, in the middle, last) holds the
+    # same old tickers as before: membership never depends on a ticker's place in the list.
+    old = UNIVERSE[:5_000]
+    was = set(old)
+    grown = ["AAA", *old[:2_500], "BRK.B", "NEW1", *old[2_500:], *UNIVERSE[5_000:]]
+    for shard in (Shard(1, 3), Shard(2, 3), Shard(3, 3)):
+        kept = [t for t in shard.members(grown) if t in was]
+        assert kept == shard.members(old)
 
 
 def test_k_of_n_is_parsed_or_named() -> None:

@@ -197,25 +197,32 @@ class FetchedOnce:
 
 def bar_and_action_resources(fetched: FetchedOnce) -> tuple[Any, Any]:
     """The two dlt resources every web provider returns, fed by one fetch per ticker."""
+    return resources(
+        lambda: (table for _, (table, _) in fetched.items()),
+        lambda: (table for _, (_, table) in fetched.items()),
+    )
+
+
+def resources(
+    bars: Callable[[], Iterable[pa.Table]], actions: Callable[[], Iterable[pa.Table]]
+) -> tuple[Any, Any]:
+    """The `bars` and `corporate_actions` dlt resources of a provider, from what yields each
+    (empty tables are left out)."""
 
     @dlt.resource(
         name="bars",
         primary_key=BAR_KEY,
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
-    def bars() -> Iterator[pa.Table]:
-        for _, (table, _) in fetched.items():
-            if table.num_rows:
-                yield table
+    def bar_resource() -> Iterator[pa.Table]:
+        yield from (table for table in bars() if table.num_rows)
 
     @dlt.resource(
         name="corporate_actions",
         primary_key=ACTION_KEY,
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
-    def corporate_actions() -> Iterator[pa.Table]:
-        for _, (_, table) in fetched.items():
-            if table.num_rows:
-                yield table
+    def action_resource() -> Iterator[pa.Table]:
+        yield from (table for table in actions() if table.num_rows)
 
-    return bars(), corporate_actions()
+    return bar_resource(), action_resource()

@@ -86,7 +86,7 @@ def files_source(
       (a folder of thousands of unchanged files is then not re-read on every run).
     """
     folder = Path(drop_folder)
-    keep = frozenset(tickers) if tickers else None
+    keep = frozenset(tickers) if tickers is not None else None  # [] keeps none
 
     def reject(error: DropFileError) -> None:
         if on_reject is None:

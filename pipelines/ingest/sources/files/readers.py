@@ -112,7 +112,7 @@ def read_actions_file(
         fetched_at=datetime.now(UTC),
     )
     if tickers is not None:
-        out = out.filter(pc.is_in(out["ticker"], pa.array(sorted(tickers))))
+        out = out.filter(pc.is_in(out["ticker"], pa.array(sorted(tickers), pa.string())))
     return out
 
 
@@ -223,7 +223,7 @@ def _window(
     zone: str,
 ) -> pa.Table:
     if tickers is not None:
-        table = table.filter(pc.is_in(table["ticker"], pa.array(sorted(tickers))))
+        table = table.filter(pc.is_in(table["ticker"], pa.array(sorted(tickers), pa.string())))
     if start is not None or end is not None:
         day = local_dates(table["ts"], zone)
         mask = pa.array([True] * table.num_rows, pa.bool_())  # typed: there may be no rows

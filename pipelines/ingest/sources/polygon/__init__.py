@@ -27,18 +27,18 @@ from pipelines.config.providers import PolygonProvider
 from pipelines.config.secrets import lookup
 from pipelines.ingest.sources.polygon.grouped import actions_by_ticker, grouped_bars
 from pipelines.ingest.sources.polygon.tables import (
-    PRICE_BASIS,
     PolygonError,
     actions_table,
     bars_table,
 )
-from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY, Rejection, SourceRequest
+from pipelines.ingest.sources.schema import Rejection, SourceRequest
 from pipelines.ingest.sources.web import (
     FetchedOnce,
     Pacer,
     Pacing,
     bar_and_action_resources,
     request_window,
+    resources,
 )
 
 TIMESPAN = {"1d": "day", "1m": "minute"}
@@ -178,24 +178,18 @@ def _by_session(
     first = min((starts.get(t, start) for t in wanted), default=None)
     chosen = [day for day in sessions if first is not None and day >= first]
 
-    @dlt.resource(name="bars", primary_key=BAR_KEY,
-                  write_disposition={"disposition": "merge", "strategy": "upsert"})  # fmt: skip
-    def bars() -> Iterator[pa.Table]:
-        yield from grouped_bars(pages, chosen, first_of, PRICE_BASIS, source_name, zone, notice)
-
-    @dlt.resource(name="corporate_actions", primary_key=ACTION_KEY,
-                  write_disposition={"disposition": "merge", "strategy": "upsert"})  # fmt: skip
-    def corporate_actions() -> Iterator[pa.Table]:
+    def actions() -> Iterator[pa.Table]:
         if not chosen:
             return
         fetched_at = datetime.now(UTC)
-        found = actions_by_ticker(
-            pages, chosen[0], chosen[-1], wanted.__contains__, REFERENCE_LIMIT
-        )
+        window = (chosen[0], chosen[-1])
+        found = actions_by_ticker(pages, *window, wanted.__contains__, REFERENCE_LIMIT)
         for ticker, (splits, dividends) in sorted(found.items()):
             yield actions_table(splits, dividends, ticker, source_name, fetched_at)
 
-    return bars(), corporate_actions()
+    return resources(
+        lambda: grouped_bars(pages, chosen, first_of, source_name, zone, notice), actions
+    )
 
 
 def _ref(ticker: str) -> dict[str, Any]:

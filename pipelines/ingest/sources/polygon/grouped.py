@@ -18,13 +18,17 @@ from pipelines.ingest.sources.polygon.tables import session_table
 
 Pages = Callable[[str, dict[str, Any]], Iterator[list[dict]]]
 GROUPED = "/v2/aggs/grouped/locale/us/market/stocks/{day}"
+# The reference endpoints of splits and dividends, and the date each is queried by.
+BY_DATE = (
+    ("/v3/reference/splits", "execution_date"),
+    ("/v3/reference/dividends", "ex_dividend_date"),
+)
 
 
 def grouped_bars(
     pages: Pages,
     sessions: Sequence[date],
     first_of: Callable[[str], date | None],
-    price_basis: str,
     source_name: str,
     exchange_timezone: str,
     notice: Callable[[str], None],
@@ -42,7 +46,7 @@ def grouped_bars(
         if not rows:
             notice(f"{source_name} 1d {day}: Grouped Daily has no bar of the universe")
             continue
-        yield session_table(rows, day, price_basis, source_name, exchange_timezone, fetched_at)
+        yield session_table(rows, day, source_name, exchange_timezone, fetched_at)
 
 
 def actions_by_ticker(
@@ -51,14 +55,10 @@ def actions_by_ticker(
     """(splits, dividends) per wanted ticker with an ex-date in [first, last], two paged
     queries for the whole universe."""
     found: dict[str, tuple[list[dict], list[dict]]] = defaultdict(lambda: ([], []))
-    splits = {"execution_date.gte": first, "execution_date.lte": last, "limit": limit}
-    for page in pages("/v3/reference/splits", {k: str(v) for k, v in splits.items()}):
-        for row in page:
-            if wanted(str(row.get("ticker", ""))):
-                found[row["ticker"]][0].append(row)
-    dividends = {"ex_dividend_date.gte": first, "ex_dividend_date.lte": last, "limit": limit}
-    for page in pages("/v3/reference/dividends", {k: str(v) for k, v in dividends.items()}):
-        for row in page:
-            if wanted(str(row.get("ticker", ""))):
-                found[row["ticker"]][1].append(row)
+    for slot, (path, field) in enumerate(BY_DATE):
+        query = {f"{field}.gte": str(first), f"{field}.lte": str(last), "limit": str(limit)}
+        for page in pages(path, query):
+            for row in page:
+                if wanted(str(row.get("ticker", ""))):
+                    found[row["ticker"]][slot].append(row)
     return dict(found)

@@ -28,16 +28,46 @@ def bars_table(
     fetched_at: datetime,
 ) -> pa.Table:
     """Aggregates ({t: ms epoch of the bar's start, o, h, l, c, v}) as BAR_SCHEMA rows."""
+    what = f"aggregates of {ticker}"
     try:
         starts = pa.array([int(r["t"]) * 1000 for r in rows], pa.timestamp("us", tz="UTC"))
-        prices = {k: pa.array([_number(r.get(k)) for r in rows], pa.float64()) for k in "ohlcv"}
     except (KeyError, TypeError, ValueError) as exc:
-        raise PolygonError(f"aggregates of {ticker}: malformed bar ({exc!r})") from None
+        raise PolygonError(f"{what}: malformed bar ({exc!r})") from None
     ts = (
         daily_ts(local_dates(starts, exchange_timezone), exchange_timezone)
         if interval == "1d"
         else starts
     )
+    return _bars(rows, what, ticker, interval, ts, source_name, fetched_at)
+
+
+def session_table(
+    rows: list[dict], day: date, source_name: str, exchange_timezone: str, fetched_at: datetime
+) -> pa.Table:
+    """Grouped Daily rows ({T: ticker, o, h, l, c, v}) of one session as BAR_SCHEMA rows; the
+    bar's key is the session asked for, whatever timestamp Polygon puts in `t`."""
+    what = f"Grouped Daily of {day}"
+    try:
+        tickers = pa.array([str(r["T"]) for r in rows], pa.string())
+    except KeyError as exc:
+        raise PolygonError(f"{what}: malformed bar ({exc!r})") from None
+    ts = daily_ts(pa.array([day] * len(rows), pa.date32()), exchange_timezone)
+    return _bars(rows, what, tickers, "1d", ts, source_name, fetched_at)
+
+
+def _bars(
+    rows: list[dict],
+    what: str,
+    ticker: str | pa.Array,
+    interval: str,
+    ts: pa.Array,
+    source_name: str,
+    fetched_at: datetime,
+) -> pa.Table:
+    try:
+        prices = {k: pa.array([_number(r.get(k)) for r in rows], pa.float64()) for k in "ohlcv"}
+    except (TypeError, ValueError) as exc:
+        raise PolygonError(f"{what}: malformed bar ({exc!r})") from None
     return make_bars(
         ticker=ticker,
         interval=interval,
@@ -82,37 +112,6 @@ def actions_table(
         [(day, action, value) for (day, action), value in per_day.items()],
         ticker=ticker,
         price_basis=PRICE_BASIS,
-        source=source_name,
-        fetched_at=fetched_at,
-    )
-
-
-def session_table(
-    rows: list[dict],
-    day: date,
-    price_basis: str,
-    source_name: str,
-    exchange_timezone: str,
-    fetched_at: datetime,
-) -> pa.Table:
-    """Grouped Daily rows ({T: ticker, o, h, l, c, v}) of one session as BAR_SCHEMA rows; the
-    bar's key is the session asked for, whatever timestamp Polygon puts in `t`."""
-    try:
-        tickers = pa.array([str(r["T"]) for r in rows], pa.string())
-        prices = {k: pa.array([_number(r.get(k)) for r in rows], pa.float64()) for k in "ohlcv"}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PolygonError(f"Grouped Daily of {day}: malformed bar ({exc!r})") from None
-    days = pa.array([day] * len(rows), pa.date32())
-    return make_bars(
-        ticker=tickers,
-        interval="1d",
-        ts=daily_ts(days, exchange_timezone),
-        open=prices["o"],
-        high=prices["h"],
-        low=prices["l"],
-        close=prices["c"],
-        volume=prices["v"],
-        price_basis=price_basis,
         source=source_name,
         fetched_at=fetched_at,
     )
