@@ -19,6 +19,7 @@ from pathlib import Path
 
 FALLBACK_ROOT = Path("/var/tmp")
 RECORD = "postgres.dir"  # in the services folder: the cluster's folder, when not the default
+OWNER = "superuser.sha256"  # beside the cluster: which credentials it was made for
 
 
 class ServiceError(RuntimeError):
@@ -102,6 +103,22 @@ def prepare(
     parent.chmod(0o755)  # the postgres user enters it; its cluster folder is postgres's own
     record.write_text(f"{chosen}\n")
     return chosen
+
+
+def _fingerprint(password: str) -> str:
+    return hashlib.sha256(f"marketflow-services:{password}".encode()).hexdigest()
+
+
+def record_owner(folder: Path, superuser_password: str) -> None:
+    """Note beside a new cluster which credentials it was made for (a hash, not the password)."""
+    (folder / OWNER).write_text(_fingerprint(superuser_password) + "\n")
+
+
+def made_for(folder: Path, superuser_password: str) -> bool:
+    """Whether the cluster in `folder` was made with this superuser password: not when the
+    note differs or is missing (a cluster made before the note existed is replaced once)."""
+    note = folder / OWNER
+    return note.is_file() and note.read_text().strip() == _fingerprint(superuser_password)
 
 
 def _mode(path: Path) -> str:

@@ -77,6 +77,14 @@ def postgres_up(creds: Credentials, log=print) -> None:
     folder = postgres_dir.prepare(SERVICES, ROOT)
     data, sock = folder / "data", folder / "sock"
     bindir = postgres_bindir()
+    if (data / "PG_VERSION").exists() and not postgres_dir.made_for(
+        folder, creds.pg_superuser_password
+    ):
+        # A cluster of a deleted clone at this path (its fallback folder is named after the
+        # path): its superuser password went with that clone, so it is of no use to this one.
+        log(f"postgres: the cluster in {data} was made for other credentials: replacing it")
+        _stop(bindir, data, "immediate")
+        shutil.rmtree(data)
     if not (data / "PG_VERSION").exists():
         for path in (folder, sock):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -106,6 +114,7 @@ def postgres_up(creds: Credentials, log=print) -> None:
             capture_output=True,
         )
         pwfile.unlink()
+        postgres_dir.record_owner(folder, creds.pg_superuser_password)
         log(f"postgres: initialised a cluster in {data}")
     if port_open(PG_PORT):
         log(f"postgres: already running on 127.0.0.1:{PG_PORT}")
@@ -177,14 +186,18 @@ def postgres_down(log=print) -> None:
     if not (data / "postmaster.pid").exists():
         log("postgres: not running")
         return
-    subprocess.run(
-        _as_postgres(
-            [str(postgres_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
-        ),
-        check=False,
-        capture_output=True,
-    )
+    _stop(postgres_bindir(), data, "fast")
     log("postgres: stopped")
+
+
+def _stop(bindir: Path, data: Path, mode: str) -> None:
+    """Stop the server of the cluster in `data`, if one runs."""
+    if (data / "postmaster.pid").exists():
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
+            check=False,
+            capture_output=True,
+        )
 
 
 def write_dotenv(values: dict[str, str], path: Path = ROOT / ".env") -> None:
