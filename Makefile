@@ -16,10 +16,11 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-nodeps.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is required (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -r requirements-nodeps.lock
 	$(PIP) install --no-deps -e .
 	@touch $@
 
@@ -73,7 +74,8 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 
 lock: $(STAMP)  ## re-pin requirements.lock from pyproject.toml's direct dependencies
 	$(PIP) install -e '.[demo,dev]'
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+	$(BIN)/python -m pip freeze --exclude-editable \
+	  | grep -v -e '^-e ' -e '^soda-sparkdf==' -e '^soda-databricks==' > requirements.lock
 
 services-up: $(STAMP)  ## start PostgreSQL 15 and SeaweedFS (S3) on 127.0.0.1; settings go to .env
 	$(BIN)/python -m dev.services up

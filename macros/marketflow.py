@@ -5,11 +5,14 @@ window that lets incremental models compute windows exactly."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
-from pipelines.analytics.bar_rules import price_problem_sql, reason_text
+from pipelines.analytics.bar_rules import BAR_VALUES, price_problem_sql, reason_text
 from pipelines.analytics.crossover import side_sql
 
 # Rows an incremental model reads before its interval so that every window indicator (the
@@ -175,3 +178,50 @@ def as_traded_bars(evaluator: MacroEvaluator, interval: exp.Expression) -> exp.E
     expanded = evaluator.transform(query)  # @start_ds, @end_ds
     assert isinstance(expanded, exp.Expression)
     return exp.paren(expanded, copy=False)
+
+
+# A raw file's name starts with its landing's load id (pipelines/ingest/landing.py).
+LOAD_ID_PATTERN = r"([0-9]{8}T[0-9]{12}Z-[0-9a-f]{8})-[0-9]+\.parquet$"
+
+
+@macro()
+def file_load_id(evaluator: MacroEvaluator) -> exp.Expression:
+    """The load id of the raw file a row was read from (the spark gateway's bronze models)."""
+    return exp.maybe_parse(
+        f"REGEXP_EXTRACT(INPUT_FILE_NAME(), '{LOAD_ID_PATTERN}', 1)", dialect="spark"
+    )
+
+
+@macro()
+def bar_value_hash(evaluator: MacroEvaluator) -> exp.Expression:
+    """What makes two copies of a bar the same bar (BAR_VALUES, as dlt's
+    bronze compares them): md5 of its values as text, NULL spelled out so it compares."""
+    text = ", ".join(f"COALESCE(CAST({v} AS STRING), '<null>')" for v in BAR_VALUES)
+    return exp.maybe_parse(f"MD5(CONCAT_WS('|', {text}))", dialect="spark")
+
+
+@macro()
+def drop_older_than(evaluator: MacroEvaluator, column: exp.Expression, days: exp.Expression) -> Any:
+    """Delete the model's rows whose `column` (its time column) is more than `days` days
+    before the interval's start, while the model is evaluated. Spark's Parquet tables take no
+    DELETE: there the partitions of those dates (SQLMesh partitions a time-range model by its
+    time column) are dropped instead."""
+    if evaluator.runtime_stage != "evaluating":
+        return None
+    start = evaluator.locals.get("start_ds")
+    cutoff = date.fromisoformat(str(start)) - timedelta(days=int(days.name))
+    table = exp.to_table(evaluator.this_model, dialect=evaluator.dialect)
+    if evaluator.engine_adapter.dialect != "spark":
+        return exp.delete(
+            table,
+            where=exp.column(column.name)
+            < exp.cast(exp.Literal.string(cutoff.isoformat()), exp.DataType.build("date")),
+        )
+    name = table.sql(dialect="spark", identify=True)
+    rows = evaluator.engine_adapter.fetchall(f"SHOW PARTITIONS {name}")
+    found = [str(row[0]).split("=", 1)[1] for row in rows]
+    old = sorted(value for value in found if value < cutoff.isoformat())
+    if not old:
+        return None
+    specs = ", ".join(f"PARTITION ({column.name} = '{value}')" for value in old)
+    return exp.maybe_parse(f"ALTER TABLE {name} DROP IF EXISTS {specs}", dialect="spark")

@@ -46,9 +46,6 @@ FROM later_bars AS n
 FULL OUTER JOIN previous AS o
   ON o.ticker = n.ticker;
 
-@IF(
-  @runtime_stage = 'evaluating',
-  DELETE FROM @this_model WHERE as_of < CAST(@start_ds AS DATE) - INTERVAL '31' DAY
-);
+@drop_older_than(as_of, 31);
 
 @postgres_indexes(as_of)

@@ -16,6 +16,18 @@ from dataclasses import dataclass
 
 FAULTS = ("prices", "calendar", "duplicates")
 
+# What makes two copies of a bar the same bar (fetched_at and load_id may differ freely).
+BAR_VALUES = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "provider_adj_close",
+    "price_basis",
+    "source",
+)
+
 
 # (key, text, fault, rule) as plain tuples: SQLMesh copies what the macros use into each model
 # by value, and plain values are what it can copy. key: how a model names the reason

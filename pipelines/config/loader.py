@@ -23,6 +23,7 @@ from pipelines.config.constants import DEFAULT_CONFIG
 from pipelines.config.errors import ConfigError, yaml_error
 from pipelines.config.paths import check_owned_dirs
 from pipelines.config.schema import MODEL_VARIABLES, Settings
+from pipelines.config.spark import spark_settings
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def load_project(config_path: str | Path = DEFAULT_CONFIG, gateway: str | None =
             f"(defined: {sorted(sqlmesh_config.gateways)})"
         )
     sqlmesh_config = _absolute_duckdb_paths(sqlmesh_config, root)
+    sqlmesh_config = spark_settings(sqlmesh_config, root, settings.storage.raw_url)
     project = Project(root, path, settings, sqlmesh_config, gateway)
     check_owned_dirs(root, settings, _duckdb_files(sqlmesh_config), project.path, str(path))
     return project

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
-from pipelines.ingest.bronze.load import BronzeResult
+from pipelines.ingest.bronze.landings import BronzeResult
 from pipelines.ingest.raw_store import open_store
 from pipelines.quality.checks import run_checks
 from pipelines.quality.contracts import validate_severity

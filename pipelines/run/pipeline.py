@@ -20,7 +20,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from pipelines.analytics.exchange_calendar import sessions_back
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
-from pipelines.ingest.bronze.load import BronzeResult, load_bronze
+from pipelines.ingest.bronze.landings import BronzeResult
+from pipelines.ingest.bronze.load import load_bronze
 from pipelines.ingest.bronze.state import latest_bar_dates, origins_seen
 from pipelines.ingest.bronze.universe import load_universe
 from pipelines.ingest.landing import land

@@ -60,13 +60,7 @@ def mark_transformed(project: Project, pending: Pending) -> None:
     now = datetime.now(UTC)
     warehouse = Warehouse.of(project)
     if pending.load_ids:
-        marks = ", ".join("?" for _ in pending.load_ids)
-        warehouse.execute(
-            f"UPDATE {LANDINGS} SET transformed_at = ? WHERE load_id IN ({marks})",
-            [now, *pending.load_ids],
-        )
+        warehouse.set_transformed(LANDINGS, now, pending.load_ids)
     if pending.universe:
         # One universe at a time (the run lock): the rows the run read are the rows there.
-        warehouse.execute(
-            f"UPDATE {UNIVERSE} SET transformed_at = ? WHERE transformed_at IS NULL", [now]
-        )
+        warehouse.set_transformed(UNIVERSE, now, None)

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +46,8 @@ class Warehouse(ABC):
     # PostgreSQL needs explicit indexes for the range reads of incremental models and dlt's
     # merge; DuckDB prunes with zone maps.
     needs_indexes: ClassVar[bool]
+    # dlt writes bronze, except where models/bronze/ builds it from the raw store (Spark).
+    bronze_from_raw_store: ClassVar[bool] = False
     engines: ClassVar[dict[str, type[Warehouse]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -131,6 +134,19 @@ class Warehouse(ABC):
                 marks = ", ".join(self.paramstyle for _ in columns)
                 names = ", ".join(columns)
                 cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    def set_transformed(self, table: str, now: datetime, load_ids: Sequence[str] | None) -> None:
+        """transformed_at = now on the rows of a bronze bookkeeping table (bronze.raw_loads,
+        bronze.tickers) with these load ids, or (None) on every row not transformed yet."""
+        if load_ids is None:
+            self.execute(
+                f"UPDATE {table} SET transformed_at = ? WHERE transformed_at IS NULL", [now]
+            )
+            return
+        marks = ", ".join("?" for _ in load_ids)
+        self.execute(
+            f"UPDATE {table} SET transformed_at = ? WHERE load_id IN ({marks})", [now, *load_ids]
+        )
 
     @abstractmethod
     def dlt_destination(self) -> Any:

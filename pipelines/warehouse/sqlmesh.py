@@ -27,9 +27,12 @@ def sqlmesh_context(project: Project, console: Any | None = None) -> Context:
     """A SQLMesh context on the project's gateway; silent unless given a console."""
     postgres_copy.install()
     set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
-    context = Context(
-        paths=str(project.root), config=project.sqlmesh_config, gateway=project.gateway
+    # The selected gateway alone: SQLMesh asks every gateway it is given for its default
+    # catalog, which connects to each (a JVM for the spark gateway, in a DuckDB run).
+    config = project.sqlmesh_config.model_copy(
+        update={"gateways": {project.gateway: project.gateway_config}}
     )
+    context = Context(paths=str(project.root), config=config, gateway=project.gateway)
     _LOADED[(str(project.root), project.gateway)] = dict(context.models)
     return context
 

@@ -8,19 +8,8 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
+from pipelines.analytics.bar_rules import BAR_VALUES
 from pipelines.ingest.bronze.schemas import CONFLICTS_SCHEMA
-
-# What makes two copies of a bar the same bar (fetched_at and load_id may differ freely).
-BAR_VALUES = (
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "provider_adj_close",
-    "price_basis",
-    "source",
-)
 
 
 def latest_per_key(table: pa.Table, key: Sequence[str], schema: pa.Schema) -> pa.Table:

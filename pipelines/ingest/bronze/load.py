@@ -7,10 +7,7 @@ idempotently) by the next run. Bars arrive as Arrow tables in pages, never as ro
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 
 import dlt
 import pyarrow as pa
@@ -18,13 +15,14 @@ import pyarrow as pa
 from pipelines.config import Project
 from pipelines.config.constants import ACTIONS_TABLE, BARS_TABLE, CONFLICTS_TABLE, RAW_LOADS_TABLE
 from pipelines.ingest.bronze.dedupe import latest_per_key, split_conflicts
+from pipelines.ingest.bronze.lake import record_landings
+from pipelines.ingest.bronze.landings import BronzeResult, raw_loads_table
 from pipelines.ingest.bronze.pipeline import bronze_pipeline, finish_pending
 from pipelines.ingest.bronze.schemas import (
     BRONZE_ACTIONS_SCHEMA,
     BRONZE_BARS_SCHEMA,
     CONFLICT_KEY,
     CONFLICTS_SCHEMA,
-    RAW_LOADS_SCHEMA,
 )
 from pipelines.ingest.bronze.state import loaded_load_ids, pending_manifests
 from pipelines.ingest.raw_store import Manifest, RawStore
@@ -32,18 +30,6 @@ from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY
 from pipelines.warehouse.engines import Warehouse
 
 PAGE_ROWS = 500_000
-
-
-@dataclass
-class BronzeResult:
-    manifests: list[Manifest] = field(default_factory=list)
-    bars: int = 0
-    corporate_actions: int = 0
-
-    @property
-    def first_date(self) -> date | None:
-        dates = [m.first_date() for m in self.manifests if m.first_date()]
-        return date.fromisoformat(min(dates)) if dates else None
 
 
 def _pages(
@@ -113,7 +99,7 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
     def raw_loads() -> Iterator[pa.Table]:
-        yield _raw_loads_table(manifests)
+        yield raw_loads_table(manifests)
 
     bar_pages = bars()
     # The conflicts come out of the same pass over the files; their own key keeps every
@@ -127,35 +113,16 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
     return bar_pages, corporate_actions(), raw_loads()
 
 
-def _raw_loads_table(manifests: Sequence[Manifest]) -> pa.Table:
-    now = datetime.now(UTC)
-    rows = []
-    for m in manifests:
-        dates = [f.first for f in m.files] + [f.last for f in m.files]
-        rows.append(
-            {
-                "load_id": m.load_id,
-                "source": m.source,
-                "interval": m.interval,
-                "landed_at": datetime.fromisoformat(m.landed_at),
-                "loaded_at": now,
-                "bars": m.rows("bars"),
-                "corporate_actions": m.rows("corporate_actions"),
-                "first_date": date.fromisoformat(min(dates)) if dates else None,
-                "last_date": date.fromisoformat(max(dates)) if dates else None,
-                "origins": json.dumps(m.origins, sort_keys=True),
-                "transformed_at": None,
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=RAW_LOADS_SCHEMA)
-
-
 def load_bronze(
     project: Project,
     store: RawStore,
     status: Callable[[str], None] | None = None,
 ) -> BronzeResult:
-    """Merge every committed landing that bronze has not loaded yet."""
+    """Merge every committed landing that bronze has not loaded yet (where models/bronze/ build
+    bronze from the raw store, record them: lake.py)."""
+    warehouse = Warehouse.of(project)
+    if warehouse.bronze_from_raw_store:
+        return record_landings(project, warehouse, store, status)
     pipeline = bronze_pipeline(project)
     finish_pending(pipeline)
     manifests = pending_manifests(store, loaded_load_ids(pipeline))
@@ -166,7 +133,7 @@ def load_bronze(
         status(f"merging {len(manifests)} landing(s) into bronze")
     info = pipeline.run(raw_store_source(store, manifests))
     info.raise_on_failed_jobs()
-    if Warehouse.of(project).needs_indexes:
+    if warehouse.needs_indexes:
         _create_indexes(pipeline)
     counts = pipeline.last_trace.last_normalize_info.row_counts
     result.bars = counts.get(BARS_TABLE, 0)

@@ -1,4 +1,6 @@
-"""The dlt pipeline that writes bronze, and what every bronze step does with it first."""
+"""The dlt pipeline that writes bronze, what every bronze step does with it first, and the one
+way bronze is read (bronze_rows): through dlt's client, or Spark's where models/bronze/ builds
+bronze from the raw store."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from dlt.common.runtime.collector import NullCollector
 
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
-from pipelines.config.constants import BRONZE_DATASET
+from pipelines.config.constants import (
+    ACTIONS_TABLE,
+    BARS_TABLE,
+    BRONZE_DATASET,
+    RAW_LOADS_TABLE,
+    TICKERS_TABLE,
+)
 from pipelines.warehouse.engines import Warehouse
 
 
@@ -57,3 +65,32 @@ def read_or_empty(pipeline: dlt.Pipeline, query: Callable[[Any], Any]) -> list:
         if is_missing_table(exc):
             return []
         raise
+
+
+# What a query over bronze may name: {bars}, {actions}, {raw_loads}, {tickers}.
+TABLES = {
+    "bars": BARS_TABLE,
+    "actions": ACTIONS_TABLE,
+    "raw_loads": RAW_LOADS_TABLE,
+    "tickers": TICKERS_TABLE,
+}
+
+
+def bronze_rows(project: Project, template: str, *params: Any) -> list:
+    """The rows of a query over bronze tables (`template` names them as {bars}, ...; `%s`
+    marks a parameter), or [] while a table it reads does not exist yet."""
+    warehouse = Warehouse.of(project)
+    if warehouse.bronze_from_raw_store:
+        sql = template.format(**{k: f"{BRONZE_DATASET}.{v}" for k, v in TABLES.items()})
+        try:
+            return warehouse.fetch(sql.replace("%s", "?"), params)[1]
+        except Exception as exc:  # Spark's AnalysisException names a missing table
+            if is_missing_table(exc) or "TABLE_OR_VIEW_NOT_FOUND" in str(exc):
+                return []
+            raise
+
+    def query(client: Any) -> Any:
+        names = {k: client.make_qualified_table_name(v) for k, v in TABLES.items()}
+        return client.execute_sql(template.format(**names), *params)
+
+    return read_or_empty(bronze_pipeline(project), query)

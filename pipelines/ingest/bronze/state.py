@@ -4,16 +4,17 @@ ticker's latest bar (where an incremental run of a web provider starts)."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dlt
 
 from pipelines.config import Project
-from pipelines.config.constants import BARS_TABLE, RAW_LOADS_TABLE
-from pipelines.ingest.bronze.pipeline import bronze_pipeline, read_or_empty
+from pipelines.config.constants import RAW_LOADS_TABLE
+from pipelines.ingest.bronze.pipeline import bronze_pipeline, bronze_rows, read_or_empty
 from pipelines.ingest.raw_store import Manifest, RawStore
+from pipelines.warehouse.engines import Warehouse
 
 
 def loaded_load_ids(pipeline: dlt.Pipeline) -> set[str]:
@@ -39,32 +40,34 @@ def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
 
 def origins_seen(project: Project, store: RawStore) -> dict[str, str]:
     """sha256 -> name of every input file already landed, loaded into bronze or not."""
-    pipeline = bronze_pipeline(project)
     seen: dict[str, str] = {}
-
-    def query(client: Any) -> Any:
-        table = client.make_qualified_table_name(RAW_LOADS_TABLE)
-        return client.execute_sql(f"SELECT origins FROM {table}")
-
-    for (origins,) in read_or_empty(pipeline, query):
+    for (origins,) in bronze_rows(project, "SELECT origins FROM {raw_loads}"):
         seen.update({sha: name for name, sha in json.loads(origins or "{}").items()})
-    for manifest in pending_manifests(store, loaded_load_ids(pipeline)):
+    for manifest in pending_manifests(store, merged_load_ids(project)):
         seen.update({sha: name for name, sha in manifest.origins.items()})
     return seen
+
+
+def merged_load_ids(project: Project) -> set[str]:
+    """The landings bronze holds (loaded_load_ids; on Spark, the rows of bronze.raw_loads,
+    which are written in one statement)."""
+    if Warehouse.of(project).bronze_from_raw_store:
+        return {r[0] for r in bronze_rows(project, "SELECT load_id FROM {raw_loads}")}
+    return loaded_load_ids(bronze_pipeline(project))
 
 
 def latest_bar_dates(project: Project, source: str, interval: str) -> dict[str, date]:
     """Session date of each ticker's latest bar in bronze from this source and interval."""
     local = ZoneInfo(project.settings.exchange.timezone)
+    rows = bronze_rows(
+        project,
+        "SELECT ticker, MAX(ts) FROM {bars} WHERE interval = %s AND source = %s GROUP BY ticker",
+        interval,
+        source,
+    )
+    return {ticker: _utc(ts).astimezone(local).date() for ticker, ts in rows if ts is not None}
 
-    def query(client: Any) -> Any:
-        table = client.make_qualified_table_name(BARS_TABLE)
-        return client.execute_sql(
-            f"SELECT ticker, MAX(ts) FROM {table} WHERE interval = %s AND source = %s "
-            "GROUP BY ticker",
-            interval,
-            source,
-        )
 
-    rows = read_or_empty(bronze_pipeline(project), query)
-    return {ticker: ts.astimezone(local).date() for ticker, ts in rows if ts is not None}
+def _utc(ts: datetime) -> datetime:
+    """A timestamp as UTC: Spark hands back naive datetimes in its session's zone, UTC."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)

@@ -7,14 +7,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pyarrow as pa
 
 from pipelines.config import Project
-from pipelines.config.constants import ACTIONS_TABLE, TICKERS_TABLE
+from pipelines.config.constants import BRONZE_DATASET, TICKERS_TABLE
 from pipelines.config.indices import catalog_version, company, index_members
-from pipelines.ingest.bronze.pipeline import bronze_pipeline, finish_pending, read_or_empty
+from pipelines.ingest.bronze.pipeline import bronze_pipeline, bronze_rows, finish_pending
+from pipelines.warehouse.engines import Warehouse
 
 LAYOUT = 2  # bump when universe_table changes what it writes (names for listed tickers: 2)
 TICKER_SCHEMA = pa.schema(
@@ -87,20 +87,21 @@ def load_universe(project: Project) -> UniverseWritten | None:
     """
     universe = project.settings.universe
     digest = universe_digest(universe.tickers, universe.indices)
-    pipeline = bronze_pipeline(project)
-    # A killed run can leave a load package whose tickers job is redone on resume, and dlt
-    # appends on a redo: finish it first, then accept the table only if it holds exactly
-    # this universe once (anything else is rewritten).
-    finish_pending(pipeline)
-    stored = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, STORED_SQL)))
-    pending = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, PENDING_SQL)))
+    warehouse = Warehouse.of(project)
+    if not warehouse.bronze_from_raw_store:
+        # A killed run can leave a load package whose tickers job is redone on resume, and
+        # dlt appends on a redo: finish it first, then accept the table only if it holds
+        # exactly this universe once (anything else is rewritten).
+        finish_pending(bronze_pipeline(project))
+    stored = bronze_rows(project, STORED_SQL)
+    pending = bronze_rows(project, PENDING_SQL)
     once = len({ticker for ticker, _, _ in stored}) == len(stored) == len(universe.members)
     # A table written before these columns existed has no pending row: rewrite it once.
     if once and {(sha, n) for _, sha, n in stored} == {(digest, len(stored))} and pending:
         return None
     table = universe_table(universe.tickers, universe.indices)
     changed = {ticker for ticker, _, _ in stored} ^ set(table.column("ticker").to_pylist())
-    first_actions = read_or_empty(pipeline, lambda c: c.execute_sql(_sql(c, ACTIONS_SQL)))
+    first_actions = bronze_rows(project, ACTIONS_SQL)
     dates = [first for ticker, first in first_actions if ticker in changed]
     dates += [row[0] for row in pending if row[0] is not None and row[1]]  # an earlier change
     n = table.num_rows
@@ -109,10 +110,13 @@ def load_universe(project: Project) -> UniverseWritten | None:
         .append_column("restate_from", pa.array([min(dates) if dates else None] * n, pa.date32()))
         .append_column("transformed_at", pa.nulls(n, pa.timestamp("us", tz="UTC")))
     )
-    info = pipeline.run(
-        table, table_name=TICKERS_TABLE, write_disposition="replace", primary_key="ticker"
-    )
-    info.raise_on_failed_jobs()
+    if warehouse.bronze_from_raw_store:
+        warehouse.write_table(f"{BRONZE_DATASET}.{TICKERS_TABLE}", table, "overwrite")
+    else:
+        info = bronze_pipeline(project).run(
+            table, table_name=TICKERS_TABLE, write_disposition="replace", primary_key="ticker"
+        )
+        info.raise_on_failed_jobs()
     names = dict(zip(table["ticker"].to_pylist(), table["name"].to_pylist(), strict=True))
     return UniverseWritten(n, [t for t in universe.tickers if names.get(t) is None])
 
@@ -124,10 +128,3 @@ PENDING_SQL = (
     "HAVING COUNT(*) > 0"
 )
 ACTIONS_SQL = "SELECT ticker, MIN(ex_date) FROM {actions} GROUP BY ticker"
-
-
-def _sql(client: Any, template: str) -> str:
-    return template.format(
-        tickers=client.make_qualified_table_name(TICKERS_TABLE),
-        actions=client.make_qualified_table_name(ACTIONS_TABLE),
-    )
