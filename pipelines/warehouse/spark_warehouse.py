@@ -114,6 +114,9 @@ class SparkWarehouse(Warehouse):
 
     def session(self) -> Any:
         """The process's SparkSession, with the gateway's settings (as SQLMesh opens it)."""
+        active = SparkSession.getActiveSession()
+        if active is not None:  # every query asks: Java is checked once, before the JVM starts
+            return active
         self._check_java()
         conf = SparkConf()
         for key, value in self.settings.items():
