@@ -37,7 +37,9 @@ it is stale. Edit the models' descriptions and column comments, then regenerate.
 The outside contract: the tables tagged `published` (what the API, the report site and your own
 queries read). Every column's meaning is the comment beside it in the model. Tags:
 `may_be_empty` (legitimately empty: no rejected bar, no gap, no cross yet, no 1-minute provider),
-`daily` (built from daily bars). Prices are as traded unless the column says adjusted
+`daily` (built from daily bars), `served` (read by the API or the report though not part of the
+contract: on Spark they are in the serving copy too). Prices are as traded unless the column
+says adjusted
 ([indicators](indicators.md#adjusted-and-continuous-prices)); timestamps are UTC; a session date
 is a date in the exchange's zone.
 """

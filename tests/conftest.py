@@ -88,6 +88,9 @@ class Project:
 
     @property
     def warehouse(self) -> Path:
+        """The DuckDB file queries read: on Spark, the serving copy."""
+        if self.backend == "spark":
+            return self.root / "data" / "spark" / "serving.duckdb"
         return self.root / "data" / "warehouse.duckdb"
 
     @property
@@ -175,6 +178,12 @@ def make_project(
     """A DuckDB + local-folder project (no services needed)."""
     env = {"MARKETFLOW_GATEWAY": "local", "MARKETFLOW_RAW_URL": "data/raw"}
     return Project(root, write_config(root, overrides, variables), "duckdb", env)
+
+
+def make_spark_project(root: Path, overrides: dict | None = None) -> Project:
+    """A Spark (local mode) + local-folder project; queries read its serving copy."""
+    env = {"MARKETFLOW_GATEWAY": "spark", "MARKETFLOW_RAW_URL": "data/raw"}
+    return Project(root, write_config(root, overrides), "spark", env)
 
 
 def run_cli(

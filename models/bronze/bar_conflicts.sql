@@ -7,25 +7,12 @@ MODEL (
   description 'Bars that one committed landing carried more than once with different values, one row per distinct version (as on the other gateways); none of them reaches bronze.bars.'
 );
 
-WITH landed AS (
-  SELECT
-    f.*
-  FROM (
-    SELECT
-      *,
-      @file_load_id() AS load_id,
-      @bar_value_hash() AS value_hash
-    FROM bronze.raw_bar_files
-  ) AS f
-  JOIN bronze.raw_loads AS l
-    ON l.load_id = f.load_id
-), marked AS (
+WITH versions AS (
   SELECT
     *,
-    MIN(value_hash) OVER copies <> MAX(value_hash) OVER copies AS conflicting,
     ROW_NUMBER() OVER (PARTITION BY ticker, `interval`, ts, load_id, value_hash ORDER BY fetched_at) AS copy
-  FROM landed
-  WINDOW copies AS (PARTITION BY ticker, `interval`, ts, load_id)
+  FROM bronze.bar_copies
+  WHERE conflicting
 )
 SELECT
   ticker, /* The ticker as the provider sent it */
@@ -42,5 +29,5 @@ SELECT
   fetched_at, /* When the provider answered (the first copy of this version) */
   load_id, /* The landing that carried the key twice */
   value_hash /* md5 of the version's values as text */
-FROM marked
-WHERE conflicting AND copy = 1
+FROM versions
+WHERE copy = 1

@@ -4,46 +4,16 @@ MODEL (
   dialect spark,
   -- The spark gateway only (dlt writes this table on the others): bronze from the raw store.
   enabled @VAR('bronze_from_raw_store', false),
+  tags (published),
   grain (ticker, `interval`, ts),
   description 'Every bar landed from a provider, one row per key, read from the Parquet files of committed landings (those recorded in bronze.raw_loads, i.e. with a manifest): a later landing replaces an earlier one; a key one landing carried with different values keeps the value of the earlier landing (its versions are in bronze.bar_conflicts). The same rules as dlt on the other gateways.'
 );
 
-WITH landed AS (
-  SELECT
-    f.ticker,
-    f.`interval`,
-    f.ts,
-    f.open,
-    f.high,
-    f.low,
-    f.close,
-    f.volume,
-    f.provider_adj_close,
-    f.price_basis,
-    f.source,
-    f.fetched_at,
-    f.load_id,
-    f.value_hash
-  FROM (
-    SELECT
-      *,
-      @file_load_id() AS load_id,
-      @bar_value_hash() AS value_hash
-    FROM bronze.raw_bar_files
-  ) AS f
-  JOIN bronze.raw_loads AS l
-    ON l.load_id = f.load_id
-), marked AS (
-  SELECT
-    *,
-    MIN(value_hash) OVER copies <> MAX(value_hash) OVER copies AS conflicting
-  FROM landed
-  WINDOW copies AS (PARTITION BY ticker, `interval`, ts, load_id)
-), ranked AS (
+WITH ranked AS (
   SELECT
     *,
     ROW_NUMBER() OVER (PARTITION BY ticker, `interval`, ts ORDER BY load_id DESC, fetched_at DESC) AS landing_rank
-  FROM marked
+  FROM bronze.bar_copies
   WHERE NOT conflicting
 )
 SELECT

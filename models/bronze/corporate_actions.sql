@@ -3,6 +3,7 @@ MODEL (
   kind VIEW,
   dialect spark,
   enabled @VAR('bronze_from_raw_store', false),
+  tags (published, may_be_empty),
   grain (ticker, ex_date, action),
   description 'Splits and dividends as the provider reported them, one row per key from the committed landings of the raw store: a later landing replaces an earlier one.'
 );

@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, session_date),
-  tags (daily),
+  tags (served, daily),
   description 'Good daily bars as traded, with the cumulative adjustment multiplier of their session and the continuous (forward-adjusted) prices gold computes on. A late corporate action restates this model from its ex-date; silver.bars_daily adds the backward adjustment at read time.',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date)),

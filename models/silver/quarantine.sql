@@ -46,14 +46,15 @@ FROM silver.bars_1m_checked
 WHERE reject_reason IS NOT NULL
   AND session_date BETWEEN @start_ds AND @end_ds
 UNION ALL
--- A key one landing carried with different values: every version, numbered, as the provider
--- sent it (none reached bronze.bars).
+-- A key one landing carried with different values: every version, numbered by its values (the
+-- same on every engine; each engine spells a double as text its own way, so the hash that told
+-- the versions apart does not order them), as the provider sent it (none reached bronze.bars).
 SELECT
   ticker,
   interval,
   ts,
   @session_date(ts) AS bar_date,
-  @quarantine_reason(conflicting_duplicate) || ' ' || CAST(ROW_NUMBER() OVER (PARTITION BY ticker, interval, ts, load_id ORDER BY value_hash) AS VARCHAR) || ' of ' || CAST(COUNT(*) OVER (PARTITION BY ticker, interval, ts, load_id) AS VARCHAR) AS reason,
+  @quarantine_reason(conflicting_duplicate) || ' ' || CAST(ROW_NUMBER() OVER (PARTITION BY ticker, interval, ts, load_id ORDER BY close NULLS LAST, open NULLS LAST, high NULLS LAST, low NULLS LAST, volume NULLS LAST, source, value_hash) AS VARCHAR) || ' of ' || CAST(COUNT(*) OVER (PARTITION BY ticker, interval, ts, load_id) AS VARCHAR) AS reason,
   open,
   high,
   low,

@@ -2,7 +2,7 @@ MODEL (
   name silver.ticker_sessions,
   kind VIEW,
   grain (ticker),
-  tags (daily),
+  tags (served, daily),
   description 'First and last session with a good daily bar, per ticker: the latest of silver.ticker_session_snapshots, so finding a ticker''s latest bar never scans its history.',
   audits (
     unique_values(columns := (ticker)),

@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli import backfill, backtest, check, demo, export, report, run, schedule, serve
+from pipelines.cli import (
+    backfill,
+    backtest,
+    check,
+    demo,
+    export,
+    publish,
+    report,
+    run,
+    schedule,
+    serve,
+)
 from pipelines.cli.common import State
 from pipelines.config.constants import DEFAULT_CONFIG
 from pipelines.run.workers import die_with_parent
@@ -56,6 +67,7 @@ for command in (
     backtest.backtest,
     report.report,
     export.export,
+    publish.publish,
 ):
     app.command()(command)
 

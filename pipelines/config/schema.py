@@ -231,6 +231,11 @@ class Settings(Strict):
     backtest: Backtest = Backtest()
     report: Report = Report()
     shards: Shards = Shards()
+    serving: dict[str, str] = Field(
+        default_factory=dict,
+        description="gateway -> the duckdb gateway its serving copy is published "
+        "to (a spark gateway's API, report and client read that copy)",
+    )
     pipelines_dir: str = Field(default="data/pipelines", description="dlt's working folder")
     run_lock_wait_seconds: float = Field(
         default=60, ge=0, description="how long a run waits for another run on its warehouse"

@@ -33,9 +33,12 @@ from pipelines.quality.checks import run_checks
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, listing
 from pipelines.run.outcome import run_exit_code
-from pipelines.run.shards import ShardsIncomplete, ShardVerdict, judge, records_for
+from pipelines.run.publish import publish_serving
+from pipelines.run.shards import judge_session
 from pipelines.transform.console import transform_console
 from pipelines.transform.driver import TransformResult, transform
+from pipelines.warehouse.engines import Warehouse
+from pipelines.warehouse.serving import Published
 
 
 @dataclass
@@ -49,6 +52,7 @@ class RunReport:
     bronze: BronzeResult | None = None
     transform: TransformResult | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    published: Published | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def landed_rows(self, table: str) -> int:
@@ -111,7 +115,7 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
         return report
     if not options.ingest:
         assert options.as_of is not None
-        verdict = _judge_shards(project, store, options.as_of, console)
+        verdict = judge_session(project, store, options.as_of, console)
         report.failed_shards = verdict.failed
         report.shard_log_rows = [row for r in verdict.records for row in r.log_rows]
 
@@ -143,6 +147,10 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
                 # history, not the present.
                 fresh_intervals=[] if options.start or options.end else options.intervals,
             )
+    if Warehouse.of(project).publishes:  # whatever the checks said: gold is what it is
+        with _stage(report, "gold → serving copy", console):
+            report.published = publish_serving(project, lambda m: console.print(f"  {m}"))
+            console.print(f"  {report.published}")
     return report
 
 
@@ -156,26 +164,6 @@ def _load_universe(project: Project, console: Console) -> None:
                 f"  [yellow]no name or sector known[/yellow] (pytickersymbols) for "
                 f"{listing(written.unknown)}"
             )
-
-
-def _judge_shards(
-    project: Project, store: RawStore, session: date, console: Console
-) -> ShardVerdict:
-    """The shards of the session that failed or never reported; ShardsIncomplete when the
-    configuration refuses to transform without them."""
-    verdict = judge(records_for(store, session))
-    if verdict.count:
-        done = verdict.count - len(verdict.failed)
-        console.print(f"  shards of {session}: {done} of {verdict.count} landed in full")
-    for failure in verdict.failed:
-        console.print(f"  [red]shard {failure}[/red]")
-    if verdict.failed and project.settings.shards.on_failed_shard == "refuse":
-        raise ShardsIncomplete(
-            f"{len(verdict.failed)} of {verdict.count} shards of {session} failed or never "
-            f"reported ({'; '.join(verdict.failed)}); shards.on_failed_shard is 'refuse': "
-            "nothing merged. Rerun those shards, then the transform"
-        )
-    return verdict
 
 
 def _ingest(

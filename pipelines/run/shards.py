@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pipelines.config import ParameterError
+from rich.console import Console
+
+from pipelines.config import ParameterError, Project
 from pipelines.ingest.raw_store import RawStore
 
 RECORDS = "_shards"
@@ -121,3 +123,23 @@ def judge(records: list[ShardRecord]) -> ShardVerdict:
             tickers = f"failed tickers {', '.join(record.failed_tickers[:10])}"
             failed.append(f"{index}/{count} (exit {record.exit_code}: {why or tickers})")
     return ShardVerdict(count, failed, [by_index[i] for i in sorted(by_index)])
+
+
+def judge_session(
+    project: Project, store: RawStore, session: date, console: Console
+) -> ShardVerdict:
+    """The shards of the session that failed or never reported; ShardsIncomplete when the
+    configuration refuses to transform without them."""
+    verdict = judge(records_for(store, session))
+    if verdict.count:
+        done = verdict.count - len(verdict.failed)
+        console.print(f"  shards of {session}: {done} of {verdict.count} landed in full")
+    for failure in verdict.failed:
+        console.print(f"  [red]shard {failure}[/red]")
+    if verdict.failed and project.settings.shards.on_failed_shard == "refuse":
+        raise ShardsIncomplete(
+            f"{len(verdict.failed)} of {verdict.count} shards of {session} failed or never "
+            f"reported ({'; '.join(verdict.failed)}); shards.on_failed_shard is 'refuse': "
+            "nothing merged. Rerun those shards, then the transform"
+        )
+    return verdict

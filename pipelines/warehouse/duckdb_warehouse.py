@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ class DuckDBWarehouse(Warehouse):
     dialect: ClassVar[str] = "duckdb"
     needs_indexes: ClassVar[bool] = False
     paramstyle: ClassVar[str] = "?"
+    serves: ClassVar[bool] = True
 
     @classmethod
     def from_gateway(cls, name: str, gateway: Any) -> DuckDBWarehouse:
@@ -55,6 +56,24 @@ class DuckDBWarehouse(Warehouse):
 
     def _cursor(self, connection: Any) -> Any:
         return connection  # a DuckDB cursor would be a new connection, without the SET
+
+    def replace_tables(
+        self, folders: Mapping[str, Path], order: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Make each schema.table of `folders` exactly the Parquet files in its folder, sorted
+        by its `order` columns (DuckDB's zone maps then prune by ticker and date), all in one
+        transaction: a reader sees the old tables or the new ones, never a mix."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for table, folder in folders.items():
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
+                by = ", ".join(order.get(table, ()))
+                source = str(folder / "*.parquet").replace("'", "''")
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet('{source}')"
+                    + (f" ORDER BY {by}" if by else "")
+                )
+            con.execute("COMMIT")
 
     def dlt_destination(self) -> Any:
         self.path.parent.mkdir(parents=True, exist_ok=True)

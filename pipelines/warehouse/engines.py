@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -48,6 +48,10 @@ class Warehouse(ABC):
     needs_indexes: ClassVar[bool]
     # dlt writes bronze, except where models/bronze/ builds it from the raw store (Spark).
     bronze_from_raw_store: ClassVar[bool] = False
+    # The API, the report and the client read a serving copy this engine publishes (Spark),
+    # not the engine itself: `serving` is that copy's warehouse.
+    publishes: ClassVar[bool] = False
+    serves: ClassVar[bool] = False  # can hold such a copy (replace_tables)
     engines: ClassVar[dict[str, type[Warehouse]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -56,15 +60,52 @@ class Warehouse(ABC):
 
     @staticmethod
     def of(project: Project) -> Warehouse:
-        """The warehouse config.yaml's gateway declares."""
-        gateway = project.gateway_config
+        """The warehouse config.yaml's gateway declares (with its serving store, for an engine
+        that publishes one)."""
+        warehouse = Warehouse._of_gateway(project, project.gateway)
+        if not warehouse.publishes:
+            return warehouse
+        target = project.settings.serving.get(project.gateway)
+        where = f"{project.config_path}: variables.marketflow.serving.{project.gateway}"
+        if target is None:
+            raise ConfigError(
+                f"{where}: missing: the {warehouse.engine} gateway publishes a serving copy for "
+                "the API, the report and the client; name a duckdb gateway"
+            )
+        if target not in project.sqlmesh_config.gateways:
+            raise ConfigError(
+                f"{where}: {target!r} is not a gateway of the file "
+                f"(defined: {sorted(project.sqlmesh_config.gateways)})"
+            )
+        serving = Warehouse._of_gateway(project, target)
+        if not serving.serves:
+            raise ConfigError(
+                f"{where}: {target!r} is a {serving.engine} gateway: the serving copy is a "
+                "DuckDB file (name a duckdb gateway)"
+            )
+        return replace(warehouse, serving=serving)  # type: ignore[call-arg]
+
+    @staticmethod
+    def _of_gateway(project: Project, name: str) -> Warehouse:
+        gateway = project.sqlmesh_config.gateways[name]
         kind = getattr(gateway.connection, "type_", None)
         if kind not in Warehouse.engines:
             raise ConfigError(
-                f"{project.config_path}: gateways.{project.gateway}.connection.type: {kind!r} "
+                f"{project.config_path}: gateways.{name}.connection.type: {kind!r} "
                 f"is not supported (use {' or '.join(sorted(Warehouse.engines))})"
             )
-        return Warehouse.engines[kind].from_gateway(project.gateway, gateway)
+        return Warehouse.engines[kind].from_gateway(name, gateway)
+
+    def table_exists(self, table: str) -> bool:
+        """Whether schema.table exists (a table or a view)."""
+        schema, name = table.split(".")
+        return bool(
+            self.rows(
+                "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? "
+                "AND table_name = ?",
+                [schema, name],
+            )
+        )
 
     @classmethod
     @abstractmethod

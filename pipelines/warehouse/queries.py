@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from pipelines.warehouse.engines import Warehouse
 from pipelines.warehouse.readers import Reader
 
 
@@ -105,33 +106,22 @@ def last_run(db: Reader) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def table_exists(db: Reader, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        db.rows(
-            "SELECT 1 AS x FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ?",
-            [schema, name],
-        )
-    )
-
-
-def row_count(db: Reader, table: str) -> int | None:
+def row_count(db: Warehouse, table: str) -> int | None:
     """Rows in the table, None when it does not exist."""
-    if not table_exists(db, table):
+    if not db.table_exists(table):
         return None
     return int(db.rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
 
 
-def has_rows(db: Reader, table: str) -> int | None:
+def has_rows(db: Warehouse, table: str) -> int | None:
     """1 if the table has a row, 0 if empty, None if missing: one row read."""
-    if not table_exists(db, table):
+    if not db.table_exists(table):
         return None
     return len(db.rows(f"SELECT 1 AS x FROM {table} LIMIT 1"))
 
 
-def has_daily_bars(db: Reader) -> bool:
-    return table_exists(db, "bronze.bars") and bool(
+def has_daily_bars(db: Warehouse) -> bool:
+    return db.table_exists("bronze.bars") and bool(
         db.rows("SELECT 1 AS x FROM bronze.bars WHERE interval = '1d' LIMIT 1")
     )
 

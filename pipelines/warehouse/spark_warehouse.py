@@ -32,7 +32,7 @@ from pyspark.sql import SparkSession
 from soda_sparkdf.common.data_sources.sparkdf_data_source import SparkDataFrameDataSourceImpl
 
 from pipelines.config import ConfigError
-from pipelines.warehouse import ops_tables
+from pipelines.warehouse.duckdb_warehouse import DuckDBWarehouse
 from pipelines.warehouse.engines import EvidenceSource, Warehouse, WarehouseUnavailable
 from pipelines.warehouse.locks import file_lock
 from pipelines.warehouse.readers import Reader
@@ -48,15 +48,6 @@ SPARK_TYPES = {
     pa.bool_(): "BOOLEAN",
     pa.date32(): "DATE",
     pa.timestamp("us", tz="UTC"): "TIMESTAMP",
-}
-
-
-# The ops tables' SQL types (ops_tables.py) as Arrow types.
-ARROW_TYPES = {
-    "TEXT": pa.string(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "INTEGER": pa.int64(),
-    "DOUBLE": pa.float64(),
 }
 
 
@@ -81,11 +72,13 @@ class SparkWarehouse(Warehouse):
     settings: dict[str, str] = field(default_factory=dict)
     spark_catalog: str | None = None
     state_path: Path | None = None
+    serving: DuckDBWarehouse | None = None  # what the API and the report read (Warehouse.of)
     engine: ClassVar[str] = "spark"
     dialect: ClassVar[str] = "spark"
     needs_indexes: ClassVar[bool] = False
     paramstyle: ClassVar[str] = "?"
     bronze_from_raw_store: ClassVar[bool] = True
+    publishes: ClassVar[bool] = True
 
     @classmethod
     def from_gateway(cls, name: str, gateway: Any) -> SparkWarehouse:
@@ -162,33 +155,27 @@ class SparkWarehouse(Warehouse):
             shutil.rmtree(folder, ignore_errors=True)
 
     def read_table(self, table: str) -> pa.Table | None:
-        """A small table whole, as Arrow (None when it does not exist)."""
+        """A small table whole, as Arrow with the table's own types (a column of nulls keeps
+        its type); None when it does not exist."""
         if not self.table_exists(table):
             return None
-        rows = pa.Table.from_pandas(self.session().table(table).toPandas(), preserve_index=False)
-        utc = pa.timestamp("us", tz="UTC")
-        for position, column in enumerate(rows.schema):
-            # Spark hands timestamps back naive, in its session's zone (UTC): say so.
-            if pa.types.is_timestamp(column.type):
-                rows = rows.set_column(position, column.name, rows.column(position).cast(utc))
-        return rows
+        frame = self.session().table(table)
+        arrow_of = {spark.lower(): arrow for arrow, spark in SPARK_TYPES.items()}
+        schema = pa.schema([(f.name, arrow_of[f.dataType.simpleString()]) for f in frame.schema])
+        # Spark hands timestamps back naive, in its session's zone (UTC): read as UTC.
+        naive = pa.schema(
+            [
+                (f.name, pa.timestamp("us") if pa.types.is_timestamp(f.type) else f.type)
+                for f in schema
+            ]
+        )
+        rows = pa.Table.from_pandas(frame.toPandas(), schema=naive, preserve_index=False)
+        return rows.cast(schema)
 
     def append_run(self, tables: Sequence[tuple[str, dict[str, str], list[tuple]]]) -> None:
-        """The run log as Parquet tables (Spark has no PRIMARY KEY: a run already logged is
-        left out by its id, as on the other engines)."""
-        logged: set[str] = set()
-        if self.table_exists(ops_tables.RUNS_TABLE):
-            logged = {r[0] for r in self.fetch(f"SELECT run_id FROM {ops_tables.RUNS_TABLE}")[1]}
-        for table, columns, offered in tables:
-            rows = [row for row in offered if row[0] not in logged]
-            if rows:
-                schema = pa.schema(
-                    [(name, ARROW_TYPES[kind.split()[0]]) for name, kind in columns.items()]
-                )
-                data = pa.Table.from_pylist(
-                    [dict(zip(columns, r, strict=True)) for r in rows], schema=schema
-                )
-                self.write_table(table, data, "append")
+        """The run log goes to the serving store, beside the copy of gold that /health and the
+        report's run pages read with it."""
+        self.serving_store.append_run(tables)
 
     def set_transformed(self, table: str, now: datetime, load_ids: Sequence[str] | None) -> None:
         # Parquet tables take no UPDATE: the (small) table is rewritten from a copy.
@@ -229,20 +216,30 @@ class SparkWarehouse(Warehouse):
         return SparkDataFrameDataSourceImpl.from_existing_session(self.session(), name)
 
     def check_readable(self, tables: Sequence[str]) -> None:
-        raise ConfigError(
-            f"gateway {self.gateway}: the report reads a serving copy of gold (marketflow "
-            "publish), not Spark"
-        )
+        self.serving_store.check_readable(tables)
 
     def evidence_source(self, name: str, folder: Path, scratch: Path) -> EvidenceSource:
-        self.check_readable([])
-        raise AssertionError("unreachable")
+        return self.serving_store.evidence_source(name, folder, scratch)
 
     def reader(self, snapshot_dir: Path) -> Reader:
-        raise ConfigError(
-            f"gateway {self.gateway}: the API reads a serving copy of gold (marketflow "
-            "publish), not Spark"
-        )
+        return self.serving_store.reader(snapshot_dir)
+
+    @property
+    def serving_store(self) -> DuckDBWarehouse:
+        if self.serving is None:  # Warehouse.of always sets it
+            raise ConfigError(f"gateway {self.gateway}: no serving store (marketflow.serving)")
+        return self.serving
+
+    def export_parquet(self, table: str, columns: Sequence[str], folder: Path) -> int:
+        """Write a table (or view) to Parquet files in `folder`, replacing what was there, with
+        `columns` in that order (all, as stored, if empty); timestamps as UTC microseconds
+        (Spark's default INT96 reads back as naive). The number of rows written."""
+        spark = self.session()
+        spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        frame = spark.table(table)
+        frame = frame.select(*[f"`{c}`" for c in columns]) if columns else frame
+        frame.write.mode("overwrite").parquet(str(folder))
+        return sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet"))
 
     @contextmanager
     def run_lock(self, holder: dict[str, Any], wait_seconds: float) -> Iterator[None]:
@@ -252,6 +249,7 @@ class SparkWarehouse(Warehouse):
 
     def preflight(self) -> None:
         self._check_java()
+        self.serving_store.preflight()
         for folder in (self.warehouse_dir, self.state_path.parent if self.state_path else None):
             if folder is None:
                 continue
@@ -279,7 +277,7 @@ class SparkWarehouse(Warehouse):
 
 
 class _SparkCursor:
-    """The DB-API surface Warehouse.append_run uses, over a SparkSession."""
+    """A DB-API cursor over a SparkSession."""
 
     def __init__(self, spark: Any) -> None:
         self._spark, self._rows, self.description = spark, [], None
@@ -288,10 +286,6 @@ class _SparkCursor:
         frame = self._spark.sql(sql, args=list(params) if params else None)
         self.description = [(name,) for name in frame.columns]
         self._rows = [tuple(row) for row in frame.collect()]
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        for row in rows:
-            self.execute(sql, row)
 
     def fetchall(self) -> list[tuple]:
         return self._rows

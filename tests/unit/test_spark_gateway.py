@@ -62,6 +62,7 @@ def test_bronze_is_external_except_on_spark(project_root: Path) -> None:
         "bronze.bars": "VIEW",
         "bronze.corporate_actions": "VIEW",
         "bronze.bar_conflicts": "VIEW",
+        "bronze.bar_copies": "VIEW",
         "bronze.tickers": "EXTERNAL",
         "bronze.raw_loads": "EXTERNAL",
         "bronze.raw_bar_files": "EXTERNAL",
