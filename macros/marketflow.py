@@ -14,6 +14,7 @@ from sqlmesh.core.macros import MacroEvaluator
 
 from pipelines.analytics.bar_rules import BAR_VALUES, price_problem_sql, reason_text
 from pipelines.analytics.crossover import side_sql
+from pipelines.warehouse.spark_overwrite import partitions
 
 # Rows an incremental model reads before its interval so that every window indicator (the
 # longest is 252 sessions) sees its whole window: 730 calendar days hold 500 sessions, so a
@@ -218,8 +219,7 @@ def drop_older_than(evaluator: MacroEvaluator, column: exp.Expression, days: exp
             < exp.cast(exp.Literal.string(cutoff.isoformat()), exp.DataType.build("date")),
         )
     name = table.sql(dialect="spark", identify=True)
-    rows = evaluator.engine_adapter.fetchall(f"SHOW PARTITIONS {name}")
-    found = [str(row[0]).split("=", 1)[1] for row in rows]
+    found = [p[column.name] for p in partitions(evaluator.engine_adapter, table)]
     old = sorted(value for value in found if value < cutoff.isoformat())
     if not old:
         return None

@@ -90,6 +90,16 @@ class Faults:
     malformed: set[str] = field(default_factory=set)
 
 
+# The names the listing gives (Polygon's, for the bundled tickers).
+LISTED_NAMES = {
+    "AAPL": "Apple Inc.",
+    "FB": "Meta Platforms, Inc. Class A Common Stock",
+    "GOOG": "Alphabet Inc. Class C Capital Stock",
+    "IBM": "International Business Machines Corporation",
+    "MSFT": "Microsoft Corp",
+}
+
+
 class MarketServer:
     """Both protocols on one port: Yahoo under /v8, /v1/test; Polygon under /v2, /v3."""
 
@@ -99,6 +109,9 @@ class MarketServer:
         self.log: list[tuple[str, dict[str, list[str]], int]] = []
         self.overrides: dict[tuple[str, str], dict[str, float]] = {}  # (ticker, day) -> values
         self.minute_days: dict[str, list[str]] = defaultdict(list)  # ticker -> days with 1m
+        # /v3/reference/tickers: its own page cap (Polygon's is 1000), so five tickers take
+        # three pages; `listing_down` answers 503 there.
+        self.listing_page, self.listing_down = 2, False
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -290,6 +303,8 @@ class MarketServer:
                 for i, start in enumerate(starts)
             ]  # fmt: skip
             return 200, self._page(path, query, rows, ticker)
+        if parts[:3] == ["v3", "reference", "tickers"]:
+            return self._listing(path, query)
         ticker = query.get("ticker", [""])[0]
         mine = self.actions[self.actions["ticker"] == ticker] if ticker else self.actions
         for field_name in ("execution_date", "ex_dividend_date"):  # a date range, every ticker
@@ -314,6 +329,20 @@ class MarketServer:
             ]
             return 200, self._page(path, query, rows, ticker)
         return 404, {"status": "NOT_FOUND", "error": f"no route {path}"}
+
+    def _listing(self, path: str, query: dict[str, list[str]]) -> tuple[int, object]:
+        """Every ticker the server has bars of, as Polygon lists them (common stock)."""
+        if self.listing_down:
+            return 503, {"status": "ERROR", "error": "listing unavailable"}
+        if query.get("market") != ["stocks"] or query.get("active") != ["true"]:
+            return 400, {"status": "ERROR", "error": "this test server lists active stocks"}
+        rows = [
+            {"ticker": t, "name": LISTED_NAMES.get(t), "market": "stocks", "type": "CS",
+             "active": True, "primary_exchange": "XNAS", "currency_name": "usd"}
+            for t in sorted(self.bars["ticker"].unique())
+        ]  # fmt: skip
+        limit = min(int(query.get("limit", ["100"])[0]), self.listing_page)
+        return 200, self._page(path, query | {"limit": [str(limit)]}, rows, "")
 
     def _page(self, path: str, query: dict[str, list[str]], rows: list, ticker: str) -> dict:
         limit = int(query.get("limit", ["50000"])[0])

@@ -13,6 +13,7 @@ from pipelines.cli.common import GatewayOpt, console, format_metric, guarded, pr
 from pipelines.config import ParameterError
 from pipelines.config.params import parse_date
 from pipelines.run.backtests import backtest as run_backtest
+from pipelines.warehouse import queries
 from pipelines.warehouse.engines import Warehouse
 
 
@@ -37,11 +38,12 @@ def backtest(
     def body() -> int:
         loaded = project(gateway)
         name = ticker.strip().upper()
-        if name not in loaded.settings.universe.members:
+        warehouse = Warehouse.of(loaded)
+        if not queries.known_tickers(warehouse, [name]):  # silver.tickers: the universe
             raise ParameterError("ticker", f"{name!r} is not in the universe of config.yaml")
         result = run_backtest(
             loaded,
-            Warehouse.of(loaded),
+            warehouse,
             name,
             long_short,
             parse_date("start", start),

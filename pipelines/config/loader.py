@@ -35,6 +35,15 @@ class Project:
     settings: Settings
     sqlmesh_config: Any  # sqlmesh.core.config.Config
     gateway: str
+    # (ticker, name, type) of each ticker of the provider's listing (universe.listed), once a
+    # run has read it (pipelines/ingest/listing.py); empty otherwise.
+    listed: tuple[tuple[str, str | None, str | None], ...] = ()
+
+    @property
+    def members(self) -> list[str]:
+        """The universe: config.yaml's tickers and indices, then the listing's."""
+        listed = [ticker for ticker, _, _ in self.listed]
+        return list(dict.fromkeys([*self.settings.universe.members, *listed]))
 
     def path(self, value: str | Path) -> Path:
         """Resolve a path from config.yaml against the project folder."""

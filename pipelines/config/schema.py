@@ -24,13 +24,25 @@ from pipelines.config.providers import (
 TICKER_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,19}$")
 
 
+class Listed(Strict):
+    """Every ticker a provider lists (Polygon's reference tickers), refreshed by each run."""
+
+    provider: str = Field(description="a polygon provider of `providers`")
+    market: Literal["stocks"] = "stocks"
+    types: list[str] = Field(
+        default_factory=list, description="Polygon's ticker types to keep (CS, ETF, ...; all)"
+    )
+
+
 class Universe(Strict):
-    """Explicit tickers, index constituents (pytickersymbols, offline), or both."""
+    """Explicit tickers, index constituents (pytickersymbols, offline), every listed ticker
+    of a provider, or any mix."""
 
     tickers: list[str] = Field(default_factory=list)
     indices: list[str] = Field(
         default_factory=list, description="e.g. 'S&P 500', 'NASDAQ 100' (pytickersymbols)"
     )
+    listed: Listed | None = None
 
     @field_validator("tickers")
     @classmethod
@@ -53,8 +65,8 @@ class Universe(Strict):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Universe:
-        if not self.tickers and not self.indices:
-            raise ValueError("list tickers, indices, or both")
+        if not self.tickers and not self.indices and self.listed is None:
+            raise ValueError("list tickers, indices or a provider's listing (listed)")
         return self
 
     @cached_property
@@ -240,6 +252,18 @@ class Settings(Strict):
     run_lock_wait_seconds: float = Field(
         default=60, ge=0, description="how long a run waits for another run on its warehouse"
     )
+
+    @model_validator(mode="after")
+    def _listing_provider_is_polygon(self) -> Settings:
+        listed = self.universe.listed
+        if listed is not None:
+            entry = self.providers.get(listed.provider)
+            if entry is None or entry.type != "polygon":
+                raise ValueError(
+                    f"universe.listed.provider: {listed.provider!r} is not a polygon provider "
+                    f"of providers (defined: {sorted(self.providers)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _providers_serve_their_intervals(self) -> Settings:

@@ -1,6 +1,6 @@
 """Raw landing: run a provider's dlt source and keep what it yields as immutable Parquet.
 
-One file per (table, ticker) and yielded batch, under
+One file per (table, ticker) and batch of up to FLUSH_ROWS yielded rows, under
 `<table>/interval=<i>/source=<s>/ticker=<t>/ingest_date=<YYYY-MM-DD>/<load_id>-<n>.parquet`,
 then the manifest. dlt's filesystem destination cannot partition by a value inside the rows
 (docs/design.md), so the files are written here through fsspec.
@@ -73,7 +73,7 @@ def land(
             for t in ("bars", "corporate_actions")
         ],
     )
-    seq = 0
+    written = _Files(store, manifest, load_id, interval, source_name, exchange_timezone, day, keep)
     for table_name in ("bars", "corporate_actions"):
         if table_name not in source.resources:
             continue
@@ -83,31 +83,71 @@ def land(
             meta = item.schema.metadata or {}
             if record_origins and META_ORIGIN in meta:
                 manifest.origins[meta[META_ORIGIN].decode()] = meta.get(META_SHA256, b"").decode()
-            item = item.replace_schema_metadata(None)
-            for ticker, part in split_by_ticker(item):
-                if keep is not None and not keep(ticker):
-                    continue
-                seq += 1
-                folder = partition_path(
-                    table_name, interval if table_name == "bars" else None, source_name, ticker, day
-                )
-                rel = f"{folder}/{load_id}-{seq:05d}.parquet"
-                store.write_parquet(rel, part)
-                store.keep_alive(load_id)
-                checkpoint("raw.file")
-                first, last = _date_range(part, table_name, exchange_timezone)
-                manifest.files.append(
-                    LandedFile(rel, table_name, ticker, part.num_rows, first, last)
-                )
+            written.add(table_name, item.replace_schema_metadata(None))
             if progress is not None:
                 origin = meta.get(META_ORIGIN, table_name.encode()).decode()
                 progress(f"{table_name} from {origin}", item.num_rows)
+        written.flush(table_name)
     if not manifest.files and not manifest.origins:
         store.end_landing(load_id)  # nothing to commit
         return None
     checkpoint("raw.manifest")  # every file written, the landing not committed
     store.write_manifest(manifest)
     return manifest
+
+
+# Rows held before they are written: a source that yields one session of every ticker at a time
+# (Grouped Daily) lands one file per ticker per 1M rows, not one per ticker and session (10,000
+# tickers would be 2.5M files a year). About 100 MB of Arrow at most.
+FLUSH_ROWS = 1_000_000
+
+
+class _Files:
+    """The files of one landing: what the source yielded, buffered, then one file per ticker
+    of each buffer (rows of one schema), recorded in the manifest."""
+
+    def __init__(
+        self,
+        store: RawStore,
+        manifest: Manifest,
+        load_id: str,
+        interval: str,
+        source_name: str,
+        zone: str,
+        day: str,
+        keep: Callable[[str], bool] | None,
+    ) -> None:
+        self.store, self.manifest, self.load_id, self.interval = store, manifest, load_id, interval
+        self.source_name, self.zone, self.day, self.keep = source_name, zone, day, keep
+        self.buffer: list[pa.Table] = []
+        self.seq = 0
+
+    def add(self, table_name: str, item: pa.Table) -> None:
+        if self.buffer and item.schema != self.buffer[0].schema:
+            self.flush(table_name)
+        self.buffer.append(item)
+        self.store.keep_alive(self.load_id)  # the landing is alive while the source answers
+        if sum(t.num_rows for t in self.buffer) >= FLUSH_ROWS:
+            self.flush(table_name)
+
+    def flush(self, table_name: str) -> None:
+        if not self.buffer:
+            return
+        table, self.buffer = pa.concat_tables(self.buffer), []
+        interval = self.interval if table_name == "bars" else None
+        for ticker, part in split_by_ticker(table):
+            if self.keep is not None and not self.keep(ticker):
+                continue
+            self.seq += 1
+            folder = partition_path(table_name, interval, self.source_name, ticker, self.day)
+            rel = f"{folder}/{self.load_id}-{self.seq:05d}.parquet"
+            self.store.write_parquet(rel, part)
+            self.store.keep_alive(self.load_id)
+            checkpoint("raw.file")
+            first, last = _date_range(part, table_name, self.zone)
+            self.manifest.files.append(
+                LandedFile(rel, table_name, ticker, part.num_rows, first, last)
+            )
 
 
 def _date_range(part: pa.Table, table_name: str, zone: str) -> tuple[str, str]:

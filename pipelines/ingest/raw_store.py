@@ -177,16 +177,13 @@ class RawStore:
         bronze never sees, that would pile up with each retry); leave the landings whose
         writer may still be at work (another shard, on this host or another)."""
         sweep = Sweep()
-        try:
-            markers = self.fs.glob(self._abs(f"{MANIFEST_DIR}/*{PENDING_SUFFIX}"))
-        except FileNotFoundError:
-            return sweep
+        markers = self.names(f"{MANIFEST_DIR}/*{PENDING_SUFFIX}")
         if not markers:  # the usual case: no listing of the manifests
             return sweep
         committed = set(self.manifest_ids())
-        for marker in sorted(markers):
+        for marker in markers:
             try:
-                spec = json.loads(self.fs.cat_file(marker).decode())
+                spec = json.loads(self.fs.cat_file(self._abs(marker)).decode())
             except FileNotFoundError:  # committed meanwhile
                 continue
             load_id = spec["load_id"]
@@ -199,29 +196,31 @@ class RawStore:
                     self.fs.rm(files)
                 sweep.swept[load_id] = len(files)
             with contextlib.suppress(FileNotFoundError):
-                self.fs.rm_file(marker)
+                self.fs.rm_file(self._abs(marker))
         return sweep
+
+    def names(self, pattern: str) -> list[str]:
+        """Every object matching `pattern`, relative to the root, sorted."""
+        try:
+            paths = self.fs.glob(self._abs(pattern))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RawStoreError(f"raw store {self.url}: cannot list {pattern}: {exc}") from None
+        root = self.root.lstrip("/")  # fsspec's local paths lead with "/", S3's do not
+        return sorted(str(p).lstrip("/").removeprefix(root).lstrip("/") for p in paths)
 
     def read_all(self, pattern: str) -> list[str]:
         """The text of every object matching `pattern` (relative to the root), by name."""
         try:
-            paths = sorted(self.fs.glob(self._abs(pattern)))
-            return [self.fs.cat_file(path).decode() for path in paths]
-        except FileNotFoundError:
-            return []
+            return [self.fs.cat_file(self._abs(rel)).decode() for rel in self.names(pattern)]
         except OSError as exc:
             raise RawStoreError(f"raw store {self.url}: cannot read {pattern}: {exc}") from None
 
     def manifest_ids(self) -> list[str]:
         """Load ids of every committed landing, oldest first."""
-        pattern = self._abs(f"{MANIFEST_DIR}/*.json")
-        try:
-            paths = self.fs.glob(pattern)
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise RawStoreError(f"raw store {self.url}: cannot list manifests: {exc}") from None
-        return sorted(p.rsplit("/", 1)[1].removesuffix(".json") for p in paths)
+        names = self.names(f"{MANIFEST_DIR}/*.json")  # sorted: by load id
+        return [p.rsplit("/", 1)[1].removesuffix(".json") for p in names]
 
     def read_manifest(self, load_id: str) -> Manifest:
         rel = f"{MANIFEST_DIR}/{load_id}.json"

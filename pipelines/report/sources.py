@@ -80,7 +80,7 @@ def write_backtests(project: Project, site: Path, reader: Reader) -> int:
     metrics, equity, trades = [], [], []
     # One query for the whole universe.
     every = pd.DataFrame(queries.adjusted_bars(reader, None, None, None))
-    universe = set(project.settings.universe.members)
+    universe = {row["ticker"] for row in queries.tickers(reader)}  # as the last run wrote it
     for ticker, bars in every.groupby("ticker", sort=True):
         if ticker not in universe or len(bars) < 2:
             continue

@@ -14,6 +14,7 @@ from rich.console import Console
 from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.ingest.bronze.landings import BronzeResult
+from pipelines.ingest.listing import refresh_listing, with_listing
 from pipelines.ingest.raw_store import open_store
 from pipelines.quality.checks import run_checks
 from pipelines.quality.contracts import validate_severity
@@ -95,8 +96,12 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
     started = time.perf_counter()
     # A mistyped flag is not a run: it exits 2 with no ops.runs row (config.yaml's own errors,
     # which a scheduled run can meet, are logged and alerted on below).
-    options = resolve_options(project, options)
     record = RunRecord(command=title, arguments=sys.argv[1:])
+    try:
+        project = _with_listing(project, console)
+    except Exception as exc:  # the provider's listing unreadable, none kept: logged, alerted
+        raise _failed(project, record, exc) from exc
+    options = resolve_options(project, options)
     if options.shard is not None:
         return _execute_shard(project, options, record, console)
     warehouse = Warehouse.of(project)
@@ -130,6 +135,14 @@ def execute_run(project: Project, options: RunOptions, title: str, console: Cons
     return RunOutcome(record, report, summary, logged)
 
 
+def _with_listing(project: Project, console: Console) -> Project:
+    """The universe with the listing of `universe.listed`, asked now (every run, shards too)."""
+    listing = refresh_listing(project, open_store(project), lambda m: console.print(f"  {m}"))
+    if listing is not None and listing.fresh:
+        console.print(f"  universe.listed: {listing.table.num_rows:,} tickers ({listing.path})")
+    return with_listing(project, listing)
+
+
 def _landed(report: RunReport) -> dict[str, int]:
     return {
         "landed_bars": report.landed_rows("bars"),
@@ -147,7 +160,7 @@ def _execute_shard(
     assert options.shard is not None and options.as_of is not None
     console.print(
         f"[bold]marketflow {record.command} --shard {options.shard}[/bold]: "
-        f"{len(options.tickers or [])} of {len(project.settings.universe.members)} tickers, "
+        f"{len(options.tickers or [])} of {len(project.members)} tickers, "
         f"raw store {project.raw_url}  (run {record.run_id}; raw files only)"
     )
     report = RunReport()

@@ -54,7 +54,7 @@ def resolve_options(project: Project, options: RunOptions) -> RunOptions:
             f"{options.provider!r} is not defined under providers "
             f"(defined: {sorted(settings.providers)})",
         )
-    universe = settings.universe.members
+    universe = project.members
     tickers = options.tickers or list(universe)
     unknown = [t for t in tickers if t not in universe]
     if unknown:

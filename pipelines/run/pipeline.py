@@ -183,7 +183,7 @@ def _ingest(
     complete = (
         options.start is None
         and options.end is None
-        and set(options.tickers) == set(project.settings.universe.members)
+        and set(options.tickers) == set(project.members)
     )
     seen: frozenset[str] | None = None
     fingerprints = load_fingerprints(_fingerprints_file(project))

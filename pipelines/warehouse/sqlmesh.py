@@ -10,7 +10,7 @@ from sqlmesh import Context
 from sqlmesh.core.console import NoopConsole, set_console
 
 from pipelines.config import Project
-from pipelines.warehouse import postgres_copy
+from pipelines.warehouse import postgres_copy, spark_overwrite
 
 
 def schema_table(name: str) -> str:
@@ -26,6 +26,7 @@ _LOADED: dict[tuple[str, str | None], Mapping[str, Any]] = {}
 def sqlmesh_context(project: Project, console: Any | None = None) -> Context:
     """A SQLMesh context on the project's gateway; silent unless given a console."""
     postgres_copy.install()
+    spark_overwrite.install()
     set_console(console if console is not None else NoopConsole())  # SQLMesh's is global
     # The selected gateway alone: SQLMesh asks every gateway it is given for its default
     # catalog, which connects to each (a JVM for the spark gateway, in a DuckDB run).

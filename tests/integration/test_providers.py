@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from pytickersymbols import PyTickerSymbols
 
@@ -17,7 +18,7 @@ from pipelines.ingest import demo_data as demo
 from pipelines.ingest.sources.web import Pacing
 from pipelines.ingest.sources.yahoo import RedirectingSession, yahoo_source
 from tests.conftest import Project, make_project
-from tests.provider_servers import API_KEY, MarketServer, split_factor_after
+from tests.provider_servers import API_KEY, LISTED_NAMES, MarketServer, split_factor_after
 
 TICKERS = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
 FAST = {
@@ -334,3 +335,45 @@ def test_polygon_daily_bars_by_session_in_one_request_per_session(tmp_path, serv
     got = actions_of(project)
     assert got[["ticker", "ex_date", "action"]].equals(want[["ticker", "ex_date", "action"]])
     np.testing.assert_allclose(got["value"], want["value"], rtol=1e-9)
+
+
+def test_a_universe_of_every_listed_ticker_loads_the_whole_market(tmp_path, server) -> None:
+    """universe.listed: Polygon's reference tickers, paged (the server pages by two), are the
+    universe; Grouped Daily loads every ticker the server knows, with the listing's names and
+    types in the tickers tables; the listing is kept in the raw store, and a run that cannot
+    read it uses the latest kept, and says so."""
+    entry = {"type": "polygon", "base_url": server.url, "pacing": FAST,
+             "daily_requests": "per_session", "history_start": "2012-06-01"}  # fmt: skip
+    project = make_project(
+        tmp_path,
+        {
+            "universe": {"tickers": [], "listed": {"provider": "polygon", "types": ["CS"]}},
+            "intervals": {"1d": "polygon"},
+            "providers": {"polygon": entry},
+        },
+    )
+    project.env["POLYGON_API_KEY"] = API_KEY
+    first = project.cli("run", "--interval", "1d", "--as-of", "2013-03-01")
+    assert "universe.listed: 5 tickers" in first.stdout, first.stdout
+
+    known = sorted(server.bars["ticker"].unique())
+    pages = server.requests("/v3/reference/tickers")
+    assert len(pages) == 3 and all(code == 200 for _, _, code in pages)
+    tickers = project.query("SELECT ticker, name FROM silver.tickers ORDER BY ticker")
+    assert list(tickers["ticker"]) == known
+    assert dict(zip(tickers["ticker"], tickers["name"], strict=True)) == LISTED_NAMES
+    assert set(project.query("SELECT security_type FROM bronze.tickers")["security_type"]) == {"CS"}
+    loaded = project.query("SELECT DISTINCT ticker FROM silver.bars_daily ORDER BY ticker")
+    assert list(loaded["ticker"]) == known  # every ticker the server knows, FB included
+    source = server.bars[server.bars["day"].between("2012-06-01", "2013-03-01")]
+    assert project.scalar("SELECT COUNT(*) FROM silver.bars_daily") == len(source)
+
+    kept = sorted((project.raw / "_listings" / "polygon").glob("*.parquet"))
+    assert len(kept) == 1 and pq.read_table(kept[0]).column("ticker").to_pylist() == known
+
+    server.listing_down = True
+    second = project.cli("run", "--interval", "1d", "--as-of", "2013-03-01")
+    assert "listing could not be read (503 Server Error" in second.stdout, second.stdout
+    assert f"the latest kept is used (_listings/polygon/{kept[0].name})" in second.stdout
+    after = project.query("SELECT ticker FROM silver.tickers ORDER BY ticker")
+    assert list(after["ticker"]) == known

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from pipelines.config.indices import catalog_version, company, index_members
 from pipelines.ingest.bronze.pipeline import bronze_pipeline, bronze_rows, finish_pending
 from pipelines.warehouse.engines import Warehouse
 
-LAYOUT = 2  # bump when universe_table changes what it writes (names for listed tickers: 2)
+LAYOUT = 3  # bump when universe_table changes what it writes (a provider's listing: 3)
 TICKER_SCHEMA = pa.schema(
     [
         pa.field("ticker", pa.string(), nullable=False),
@@ -25,13 +26,19 @@ TICKER_SCHEMA = pa.schema(
         pa.field("industry", pa.string()),
         pa.field("indices", pa.string()),  # comma-separated, in config order
         pa.field("listed_in_config", pa.bool_(), nullable=False),
+        pa.field("security_type", pa.string()),  # the provider listing's type (CS, ETF, ...)
         pa.field("updated_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
 
 
-def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
-    """One row per ticker of the universe with what is known about it."""
+def universe_table(
+    tickers: list[str],
+    indices: list[str],
+    listed: Sequence[tuple[str, str | None, str | None]] = (),
+) -> pa.Table:
+    """One row per ticker of the universe with what is known about it: config.yaml's tickers,
+    the indices' constituents, then a provider's listing (ticker, name, type)."""
     rows: dict[str, dict] = {
         t: {"ticker": t, "name": None, "sector": None, "industry": None, "indices": []}
         for t in tickers
@@ -43,9 +50,15 @@ def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
             for key in ("name", "sector", "industry"):
                 if row.get(key) is None:
                     row[key] = getattr(member, key)
+    kinds = {ticker: kind for ticker, _, kind in listed}
+    for ticker, name, _ in listed:
+        row = rows.setdefault(ticker, {"ticker": ticker, "indices": []})
+        if row.get("name") is None:
+            row["name"] = name
     for row in rows.values():  # listed only in config.yaml: what the index data knows of it
         if not row["indices"] and (known := company(row["ticker"])) is not None:
-            row.update(name=known.name, sector=known.sector, industry=known.industry)
+            name = row.get("name") or known.name  # the listing's name, if it gave one
+            row.update(name=name, sector=known.sector, industry=known.industry)
     now = datetime.now(UTC)
     explicit = set(tickers)
     records = [
@@ -56,6 +69,7 @@ def universe_table(tickers: list[str], indices: list[str]) -> pa.Table:
             "industry": row.get("industry"),
             "indices": ", ".join(row["indices"]) or None,
             "listed_in_config": row["ticker"] in explicit,
+            "security_type": kinds.get(row["ticker"]),
             "updated_at": now,
         }
         for row in rows.values()
@@ -69,10 +83,19 @@ class UniverseWritten:
     unknown: list[str]  # tickers of config.yaml the index data knows nothing of
 
 
-def universe_digest(tickers: list[str], indices: list[str]) -> str:
-    """What bronze.tickers is made from: the universe of config.yaml and the index data's
-    release (so an unchanged universe is recognised without reading the index data)."""
-    spec = {"tickers": tickers, "indices": indices, "pytickersymbols": catalog_version()}
+def universe_digest(
+    tickers: list[str],
+    indices: list[str],
+    listed: Sequence[tuple[str, str | None, str | None]] = (),
+) -> str:
+    """What bronze.tickers is made from: the universe of config.yaml, the listing and the index
+    data's release (so an unchanged universe is recognised without reading the index data)."""
+    spec = {
+        "tickers": tickers,
+        "indices": indices,
+        "listed": [list(row) for row in listed],
+        "pytickersymbols": catalog_version(),
+    }
     return hashlib.sha256(json.dumps({**spec, "layout": LAYOUT}).encode()).hexdigest()
 
 
@@ -86,7 +109,7 @@ def load_universe(project: Project) -> UniverseWritten | None:
     ticker outside it adjusts nothing). A change not transformed yet is carried into the next.
     """
     universe = project.settings.universe
-    digest = universe_digest(universe.tickers, universe.indices)
+    digest = universe_digest(universe.tickers, universe.indices, project.listed)
     warehouse = Warehouse.of(project)
     if not warehouse.bronze_from_raw_store:
         # A killed run can leave a load package whose tickers job is redone on resume, and
@@ -95,11 +118,11 @@ def load_universe(project: Project) -> UniverseWritten | None:
         finish_pending(bronze_pipeline(project))
     stored = bronze_rows(project, STORED_SQL)
     pending = bronze_rows(project, PENDING_SQL)
-    once = len({ticker for ticker, _, _ in stored}) == len(stored) == len(universe.members)
+    once = len({ticker for ticker, _, _ in stored}) == len(stored) == len(project.members)
     # A table written before these columns existed has no pending row: rewrite it once.
     if once and {(sha, n) for _, sha, n in stored} == {(digest, len(stored))} and pending:
         return None
-    table = universe_table(universe.tickers, universe.indices)
+    table = universe_table(universe.tickers, universe.indices, project.listed)
     changed = {ticker for ticker, _, _ in stored} ^ set(table.column("ticker").to_pylist())
     first_actions = bronze_rows(project, ACTIONS_SQL)
     dates = [first for ticker, first in first_actions if ticker in changed]

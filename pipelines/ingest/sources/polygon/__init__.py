@@ -196,17 +196,22 @@ def _ref(ticker: str) -> dict[str, Any]:
     return {"ticker": ticker, "limit": REFERENCE_LIMIT}
 
 
-def source_for(project: Project, settings: PolygonProvider, request: SourceRequest) -> DltSource:
-    """The source for a run, from the provider's config.yaml entry; the API key from secrets."""
-    api_key = lookup(project.root, "sources", request.name, "api_key") or lookup(
+def api_key_of(project: Project, name: str) -> str:
+    """The API key of provider `name`, from the environment or .dlt/secrets.toml."""
+    api_key = lookup(project.root, "sources", name, "api_key") or lookup(
         project.root, "polygon_api_key"
     )
     if not api_key:
         raise ConfigError(
-            f"providers.{request.name}: no Polygon API key; set POLYGON_API_KEY or "
-            f"SOURCES__{request.name.upper()}__API_KEY, or [sources.{request.name}] api_key in "
-            ".dlt/secrets.toml"
+            f"providers.{name}: no Polygon API key; set POLYGON_API_KEY or "
+            f"SOURCES__{name.upper()}__API_KEY, or [sources.{name}] api_key in .dlt/secrets.toml"
         )
+    return str(api_key)
+
+
+def source_for(project: Project, settings: PolygonProvider, request: SourceRequest) -> DltSource:
+    """The source for a run, from the provider's config.yaml entry; the API key from secrets."""
+    api_key = api_key_of(project, request.name)
     start, end = request_window(settings.history_start, request)
     by_session = settings.daily_requests == "per_session" and request.interval == "1d"
     calendar = project.settings.exchange.calendar
