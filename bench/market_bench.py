@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic import one_ticker, sessions
 from tests.conftest import write_config
-from tests.provider_servers import API_KEY, MarketServer
+from tests.provider_data import API_KEY
+from tests.provider_servers import MarketServer
 
 ENDPOINTS = {
     "/v3/reference/tickers": "listing (reference tickers)",

@@ -1,5 +1,6 @@
 """Local HTTP servers that speak Yahoo's chart protocol and Polygon's REST API, serving the real
-bokeh_sampledata bars (Quandl WIKI, 2000-2013) with their real splits and dividends.
+bokeh_sampledata bars (Quandl WIKI, 2000-2013) with their real splits and dividends
+(tests/provider_data.py).
 
 Yahoo's answers are shaped as Yahoo shapes them: Close (and open/high/low) divided by every
 later split, volume multiplied by it, dividend amounts split-adjusted, `adjclose` the vendor's
@@ -23,46 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from pipelines.ingest import demo_data as demo
-
-NY = ZoneInfo("America/New_York")
-API_KEY = "test-polygon-key"
-
-
-# The bundled (vendor) columns and the servers' own names for them.
-SERVER_COLUMNS = {
-    "Ticker": "ticker",
-    "Date": "day",
-    "Open": "open",
-    "High": "high",
-    "Low": "low",
-    "Close": "close",
-    "Volume": "volume",
-    "Adj Close": "adj_close",
-}
-
-
-def as_traded() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The bundled bars (ticker, day, open..volume, adj_close) and their corporate actions."""
-    raw = demo.bundled_bars()
-    actions = demo.derive_corporate_actions(raw)
-    bars = raw.rename(columns=SERVER_COLUMNS)
-    return bars.sort_values(["ticker", "day"]).reset_index(drop=True), actions
-
-
-def split_factor_after(bars: pd.DataFrame, actions: pd.DataFrame) -> np.ndarray:
-    """For each bar, the product of the splits with a later ex-date (what Yahoo divides by)."""
-    factor = np.ones(len(bars))
-    splits = actions[actions["action"] == "split"]
-    for row in splits.itertuples():
-        later = (bars["ticker"] == row.ticker) & (bars["day"] < row.ex_date)
-        factor[later.to_numpy()] *= row.value
-    return factor
+from tests.provider_data import API_KEY, LISTED_NAMES, NY, as_traded, split_factor_after
 
 
 def _json_numbers(values: np.ndarray | pd.Series) -> list[float | None]:
@@ -88,16 +55,6 @@ class Faults:
     before: dict[str, list[int]] = field(default_factory=dict)  # ticker -> statuses, then OK
     always: dict[str, int] = field(default_factory=dict)  # ticker -> status, every time
     malformed: set[str] = field(default_factory=set)
-
-
-# The names the listing gives (Polygon's, for the bundled tickers).
-LISTED_NAMES = {
-    "AAPL": "Apple Inc.",
-    "FB": "Meta Platforms, Inc. Class A Common Stock",
-    "GOOG": "Alphabet Inc. Class C Capital Stock",
-    "IBM": "International Business Machines Corporation",
-    "MSFT": "Microsoft Corp",
-}
 
 
 class MarketServer:

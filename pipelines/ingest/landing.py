@@ -120,20 +120,22 @@ class _Files:
         self.store, self.manifest, self.load_id, self.interval = store, manifest, load_id, interval
         self.source_name, self.zone, self.day, self.keep = source_name, zone, day, keep
         self.buffer: list[pa.Table] = []
+        self.buffered = 0  # rows in the buffer
         self.seq = 0
 
     def add(self, table_name: str, item: pa.Table) -> None:
         if self.buffer and item.schema != self.buffer[0].schema:
             self.flush(table_name)
         self.buffer.append(item)
+        self.buffered += item.num_rows
         self.store.keep_alive(self.load_id)  # the landing is alive while the source answers
-        if sum(t.num_rows for t in self.buffer) >= FLUSH_ROWS:
+        if self.buffered >= FLUSH_ROWS:
             self.flush(table_name)
 
     def flush(self, table_name: str) -> None:
         if not self.buffer:
             return
-        table, self.buffer = pa.concat_tables(self.buffer), []
+        table, self.buffer, self.buffered = pa.concat_tables(self.buffer), [], 0
         interval = self.interval if table_name == "bars" else None
         for ticker, part in split_by_ticker(table):
             if self.keep is not None and not self.keep(ticker):

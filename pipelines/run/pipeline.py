@@ -147,9 +147,12 @@ def run_pipeline(project: Project, options: RunOptions, console: Console) -> Run
                 # history, not the present.
                 fresh_intervals=[] if options.start or options.end else options.intervals,
             )
-    if Warehouse.of(project).publishes:  # whatever the checks said: gold is what it is
+    warehouse = Warehouse.of(project)
+    if warehouse.publishes:  # whatever the checks said: gold is what it is
         with _stage(report, "gold → serving copy", console):
-            report.published = publish_serving(project, lambda m: console.print(f"  {m}"))
+            report.published = publish_serving(
+                project, warehouse, lambda m: console.print(f"  {m}")
+            )
             console.print(f"  {report.published}")
     return report
 

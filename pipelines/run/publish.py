@@ -17,10 +17,9 @@ STAGING = "publish"  # beside the Spark warehouse folder: the Parquet files on t
 
 
 def publish_serving(
-    project: Project, progress: Callable[[str], None] = lambda _: None
+    project: Project, warehouse: Warehouse, progress: Callable[[str], None] = lambda _: None
 ) -> Published | None:
     """Publish the warehouse's served tables; None when the warehouse serves itself."""
-    warehouse = Warehouse.of(project)
     if not isinstance(warehouse, SparkWarehouse):
         return None
     staging = warehouse.warehouse_dir.parent / STAGING
@@ -38,6 +37,6 @@ def execute_publish(project: Project, progress: Callable[[str], None]) -> Publis
         )
     holder = RunRecord(command="publish", arguments=sys.argv[1:]).holder()
     with warehouse.run_lock(holder, project.settings.run_lock_wait_seconds):
-        published = publish_serving(project, progress)
+        published = publish_serving(project, warehouse, progress)
     assert published is not None
     return published

@@ -18,7 +18,8 @@ import pytest
 from pipelines.analytics.exchange_calendar import session_dates
 from pipelines.ingest import demo_data as demo
 from tests.conftest import AS_OF, Project
-from tests.provider_servers import API_KEY, SERVER_COLUMNS, MarketServer
+from tests.provider_data import API_KEY, SERVER_COLUMNS
+from tests.provider_servers import MarketServer
 
 START, END = date(2012, 1, 3), date(2012, 3, 30)
 # session -> (what is wrong, the reason silver gives)

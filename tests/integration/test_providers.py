@@ -18,7 +18,8 @@ from pipelines.ingest import demo_data as demo
 from pipelines.ingest.sources.web import Pacing
 from pipelines.ingest.sources.yahoo import RedirectingSession, yahoo_source
 from tests.conftest import Project, make_project
-from tests.provider_servers import API_KEY, LISTED_NAMES, MarketServer, split_factor_after
+from tests.provider_data import API_KEY, LISTED_NAMES, split_factor_after
+from tests.provider_servers import MarketServer
 
 TICKERS = ["AAPL", "MSFT", "IBM", "GOOG", "FB"]
 FAST = {
