@@ -12,8 +12,22 @@ from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
 
-from pipelines.analytics.bar_rules import BAR_VALUES, price_problem_sql, reason_text
+from pipelines.analytics.bar_rules import (
+    ACTION_VALUES,
+    BAR_VALUES,
+    differs_sql,
+    price_problem_sql,
+    reason_text,
+)
 from pipelines.analytics.crossover import side_sql
+from pipelines.analytics.price_anomalies import (
+    STEP_TOLERANCE,
+    UNIT_REVERT_SESSIONS,
+    UNIT_TOLERANCE,
+    rule_text,
+    split_ratio_near_sql,
+    unit_step_sql,
+)
 from pipelines.warehouse.spark_overwrite import partitions
 
 # Rows an incremental model reads before its interval so that every window indicator (the
@@ -118,6 +132,36 @@ def quarantine_reason(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Exp
 
 
 @macro()
+def split_ratio_near(evaluator: MacroEvaluator, step: exp.Expression) -> exp.Expression:
+    """The split ratio a step (previous close / close) looks like, NULL when none
+    (pipelines/analytics/price_anomalies.py)."""
+    sql = split_ratio_near_sql(step.sql(dialect=evaluator.dialect))
+    return exp.paren(exp.maybe_parse(sql, dialect=evaluator.dialect), copy=False)
+
+
+@macro()
+def unit_step(evaluator: MacroEvaluator, step: exp.Expression) -> exp.Expression:
+    """100 or 0.01 when a step is a unit error's, NULL otherwise."""
+    sql = unit_step_sql(step.sql(dialect=evaluator.dialect))
+    return exp.paren(exp.maybe_parse(sql, dialect=evaluator.dialect), copy=False)
+
+
+@macro()
+def anomaly(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Expression:
+    """A price anomaly's rule text, or one of its settings (step_tolerance,
+    unit_tolerance, unit_revert_sessions) as a number."""
+    name = key.name.lower()
+    settings = {
+        "step_tolerance": STEP_TOLERANCE,
+        "unit_tolerance": UNIT_TOLERANCE,
+        "unit_revert_sessions": UNIT_REVERT_SESSIONS,
+    }
+    if name in settings:
+        return exp.Literal.number(settings[name])
+    return exp.Literal.string(rule_text(name))
+
+
+@macro()
 def crossover_side(
     evaluator: MacroEvaluator, fast: exp.Expression, slow: exp.Expression
 ) -> exp.Expression:
@@ -199,6 +243,18 @@ def bar_value_hash(evaluator: MacroEvaluator) -> exp.Expression:
     bronze compares them): md5 of its values as text, NULL spelled out so it compares."""
     text = ", ".join(f"COALESCE(CAST({v} AS STRING), '<null>')" for v in BAR_VALUES)
     return exp.maybe_parse(f"MD5(CONCAT_WS('|', {text}))", dialect="spark")
+
+
+@macro()
+def differs(
+    evaluator: MacroEvaluator, kind: exp.Expression, this: exp.Expression, other: exp.Expression
+) -> exp.Expression:
+    """True when row `this` holds other values than row `other`: a new version of a bar (kind
+    bars: BAR_VALUES) or of a corporate action (actions: ACTION_VALUES), as dlt's bronze
+    decides it (pipelines/ingest/bronze/versions.py)."""
+    values = BAR_VALUES if kind.name == "bars" else ACTION_VALUES
+    sql = differs_sql(tuple(f"`{v}`" for v in values), this.name, other.name)
+    return exp.paren(exp.maybe_parse(sql, dialect="spark"), copy=False)
 
 
 @macro()

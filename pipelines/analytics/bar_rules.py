@@ -27,6 +27,14 @@ BAR_VALUES = (
     "price_basis",
     "source",
 )
+# What makes two copies of a corporate action the same action.
+ACTION_VALUES = ("value", "price_basis", "source")
+
+
+def differs_sql(values: tuple[str, ...], this: str, other: str) -> str:
+    """SQL true when row `this` holds other values than row `other` (NULL equals NULL, and NaN
+    NaN, on every engine): a new version of a bar or an action."""
+    return " OR ".join(f"{this}.{v} IS DISTINCT FROM {other}.{v}" for v in values)
 
 
 # (key, text, fault, rule) as plain tuples: SQLMesh copies what the macros use into each model

@@ -19,6 +19,9 @@ ACTIONS_TABLE = "corporate_actions"
 RAW_LOADS_TABLE = "raw_loads"
 CONFLICTS_TABLE = "bar_conflicts"  # bars a landing carried twice with different values
 TICKERS_TABLE = "tickers"
+# Every version of a bar or action, with the landing that first carried it (history).
+BAR_VERSIONS_TABLE = "bar_versions"
+ACTION_VERSIONS_TABLE = "action_versions"
 
 # Raw landing layout (relative to storage.raw_url):
 #   <table>/interval=<i>/source=<s>/ticker=<t>/ingest_date=<YYYY-MM-DD>/<load_id>-<n>.parquet

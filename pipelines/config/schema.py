@@ -191,6 +191,15 @@ class Api(Strict):
     )
 
 
+class Revisions(Strict):
+    """What checks/silver/bar_revisions.yml warns about: bars a later landing restated."""
+
+    max_price_change: float = Field(
+        default=0.01, gt=0, description="largest relative change of open, high, low or close"
+    )
+    max_count: int = Field(default=100, ge=0, description="revisions among the sessions checked")
+
+
 class Checks(Strict):
     """`marketflow check`: thresholds of the health checks and the severity of each check."""
 
@@ -203,6 +212,7 @@ class Checks(Strict):
         default=5, ge=1, description="a ticker whose last bar lags the universe's by more"
     )
     known_price_steps: list[KnownStep] = Field(default_factory=list)
+    revisions: Revisions = Revisions()
     severity: dict[str, Literal["warn", "fail"]] = Field(
         default={}, description="check name -> warn | fail, over the contracts' defaults"
     )

@@ -41,21 +41,28 @@ def tagged(models: Mapping[str, Any]) -> dict[str, Any]:
     return dict(sorted(found.items(), key=lambda kv: (LAYERS.index(kv[0].split(".")[0]), kv[0])))
 
 
-def physical_tables(models: Mapping[str, Any]) -> dict[str, Any]:
-    """The tables behind the published models: a published table itself, or for a view the
-    tables it reads (through other views). One row read from each is cheap on any history."""
+def physical_tables(models: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """The tables behind the published models, with the tags that say whether each must hold
+    rows: a published table itself, or for a view the tables it reads (through other views).
+    One row read from each is cheap on any history. A table has its own tags; one without any
+    (an external table behind bronze's views on Spark) gets the tags every published model
+    reaching it shares, so one that must hold rows makes it must (the raw action files, behind
+    corporate actions that may be empty, may be empty too)."""
     by_fqn = {m.fqn: m for m in models.values()}
-    found: dict[str, Any] = {}
+    found: dict[str, frozenset[str]] = {}
 
-    def visit(model: Any) -> None:
+    def visit(model: Any, tags: frozenset[str]) -> None:
         if model.kind.is_view:
             for parent in sorted(model.depends_on):
-                visit(by_fqn[parent])
+                visit(by_fqn[parent], tags)
+        elif model.tags:  # its own say
+            found[model_name(model)] = frozenset(model.tags)
         else:
-            found[model_name(model)] = model
+            name = model_name(model)
+            found[name] = found[name] & tags if name in found else tags
 
     for model in tagged(models).values():
-        visit(model)
+        visit(model, frozenset(model.tags))
     return dict(sorted(found.items(), key=lambda kv: (LAYERS.index(kv[0].split(".")[0]), kv[0])))
 
 
@@ -71,11 +78,15 @@ def run_checks(
     (`since`; None when it restated nothing). As of `now`, an aware datetime: freshness
     depends on the time of day."""
     models = project_models(project)
-    counted = tagged(models) if full else physical_tables(models)
+    counted = (
+        {name: frozenset(m.tags) for name, m in tagged(models).items()}
+        if full
+        else physical_tables(models)
+    )
     warehouse = Warehouse.of(project)
     daily = queries.has_daily_bars(warehouse)
     count = queries.row_count if full else queries.has_rows
-    results = [_row_count(t, count(warehouse, t), m.tags, daily) for t, m in counted.items()]
+    results = [_row_count(t, count(warehouse, t), tags, daily) for t, tags in counted.items()]
     if any(r.value is None for r in results if r.table == "bronze.bars"):
         return results  # nothing loaded yet: the contracts would only repeat it
     if full:
@@ -94,7 +105,7 @@ def row_counts(project: Project) -> dict[str, int | None]:
     return {table: queries.row_count(warehouse, table) for table in tables}
 
 
-def _row_count(table: str, n: int | None, tags: list[str], daily: bool) -> CheckResult:
+def _row_count(table: str, n: int | None, tags: frozenset[str], daily: bool) -> CheckResult:
     must_have_rows = "may_be_empty" not in tags and (daily or "daily" not in tags)
     return CheckResult(
         name="row_count",

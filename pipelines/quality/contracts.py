@@ -23,7 +23,7 @@ from typing import Any
 import sqlglot
 from soda_core.contracts import verify_contract_locally
 
-from pipelines.analytics import bar_rules
+from pipelines.analytics import bar_rules, price_anomalies
 from pipelines.checkpoints import checkpoint
 from pipelines.config import ConfigError, Project
 from pipelines.config.loader import read_yaml
@@ -112,12 +112,16 @@ def variables(project: Project, now: datetime, since: date = WHOLE_HISTORY) -> d
         "PRICE_STEP": repr(float(checks.price_step)),
         "VOLUME_STEP": repr(float(checks.volume_step)),
         "STALE_SESSIONS": str(int(checks.stale_after_sessions)),
+        "REVISION_CHANGE": repr(float(checks.revisions.max_price_change)),
+        "REVISION_COUNT": str(int(checks.revisions.max_count)),
         "KNOWN_STEPS": known or "''",
         WINDOW_VARIABLE: since.isoformat(),
         "PRICE_PROBLEM": sql(bar_rules.price_problem_sql("open", "high", "low", "close", "volume")),
     }
     for fault in bar_rules.FAULTS:
         values[f"{fault.upper()}_REASONS"] = sql(bar_rules.fault_condition(fault))
+    for key, text in price_anomalies.RULES:
+        values[f"ANOMALY_{key.upper()}"] = "'" + text.replace("'", "''") + "'"
     return values
 
 

@@ -8,12 +8,21 @@ idempotently) by the next run. Bars arrive as Arrow tables in pages, never as ro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 import dlt
 import pyarrow as pa
 
+from pipelines.analytics.bar_rules import ACTION_VALUES, BAR_VALUES
 from pipelines.config import Project
-from pipelines.config.constants import ACTIONS_TABLE, BARS_TABLE, CONFLICTS_TABLE, RAW_LOADS_TABLE
+from pipelines.config.constants import (
+    ACTION_VERSIONS_TABLE,
+    ACTIONS_TABLE,
+    BAR_VERSIONS_TABLE,
+    BARS_TABLE,
+    CONFLICTS_TABLE,
+    RAW_LOADS_TABLE,
+)
 from pipelines.ingest.bronze.dedupe import latest_per_key, split_conflicts
 from pipelines.ingest.bronze.lake import record_landings
 from pipelines.ingest.bronze.landings import BronzeResult, raw_loads_table
@@ -24,12 +33,24 @@ from pipelines.ingest.bronze.schemas import (
     CONFLICT_KEY,
     CONFLICTS_SCHEMA,
 )
-from pipelines.ingest.bronze.state import loaded_load_ids, pending_manifests
+from pipelines.ingest.bronze.state import (
+    has_table,
+    held_rows,
+    loaded_load_ids,
+    pending_manifests,
+)
+from pipelines.ingest.bronze.versions import new_versions
 from pipelines.ingest.raw_store import Manifest, RawStore
 from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY
 from pipelines.warehouse.engines import Warehouse
 
 PAGE_ROWS = 500_000
+# Per landed table: its history table and what makes two copies one version.
+HISTORY = {
+    "bars": (BAR_VERSIONS_TABLE, BAR_VALUES),
+    "corporate_actions": (ACTION_VERSIONS_TABLE, ACTION_VALUES),
+}
+Held = Callable[[str, pa.Table, pa.Schema], pa.Table]
 
 
 def _pages(
@@ -38,11 +59,15 @@ def _pages(
     table: str,
     key: Sequence[str],
     schema: pa.Schema,
+    held: Held,
 ) -> Iterator[pa.Table]:
     """Every landed file of `table` with its landing's load id, one row per key (the one landed
     last), in pages of about PAGE_ROWS. All files of a ticker go in the same page, so
     de-duplicating page by page is exact and memory stays bounded by the page. Bars a landing
-    carried twice with different values go to CONFLICTS_TABLE instead (split_conflicts)."""
+    carried twice with different values go to CONFLICTS_TABLE instead (split_conflicts). The
+    page's new versions of a key go to the table's history (versions.py), compared with what
+    bronze holds (`held`: the rows bronze holds now of the page's tickers)."""
+    history, values = HISTORY[table]
     split = split_conflicts if table == "bars" else lambda *a: (latest_per_key(*a), None)
     by_ticker: dict[str, list[tuple[str, str]]] = {}
     for manifest in manifests:  # landing order
@@ -52,6 +77,7 @@ def _pages(
     if table == "bars":
         # Always (also empty), so the table exists for silver.quarantine from the first run.
         yield dlt.mark.with_table_name(CONFLICTS_SCHEMA.empty_table(), CONFLICTS_TABLE)
+    yield dlt.mark.with_table_name(schema.empty_table(), history)  # likewise for silver
     if not by_ticker:
         # An empty page still creates the table, so silver can always read it (a landing of
         # 1-minute bars, say, has no corporate actions).
@@ -66,16 +92,20 @@ def _pages(
             page.append(part.select(schema.names).cast(schema))
             rows += part.num_rows
         if rows >= PAGE_ROWS or position == len(by_ticker):
-            good, conflicts = split(pa.concat_tables(page), key, schema)
+            landed = pa.concat_tables(page)
+            good, conflicts = split(landed, key, schema)
             yield good
             if conflicts is not None and conflicts.num_rows:
                 yield dlt.mark.with_table_name(conflicts, CONFLICTS_TABLE)
+            versions = new_versions(landed, held(table, landed, schema), key, values, conflicts)
+            yield dlt.mark.with_table_name(versions, history)
             page, rows = [], 0
 
 
 @dlt.source(name="raw_store")
-def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence:
-    """The landings in `manifests`, as bronze tables."""
+def raw_store_source(store: RawStore, manifests: Sequence[Manifest], held: Held) -> Sequence:
+    """The landings in `manifests`, as bronze tables and their history (`held`: bronze's
+    current rows of a page's tickers)."""
 
     @dlt.resource(
         name=BARS_TABLE,
@@ -83,7 +113,7 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
     def bars() -> Iterator[pa.Table]:
-        yield from _pages(store, manifests, "bars", BAR_KEY, BRONZE_BARS_SCHEMA)
+        yield from _pages(store, manifests, "bars", BAR_KEY, BRONZE_BARS_SCHEMA, held)
 
     @dlt.resource(
         name=ACTIONS_TABLE,
@@ -91,7 +121,9 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
         write_disposition={"disposition": "merge", "strategy": "upsert"},
     )
     def corporate_actions() -> Iterator[pa.Table]:
-        yield from _pages(store, manifests, "corporate_actions", ACTION_KEY, BRONZE_ACTIONS_SCHEMA)
+        yield from _pages(
+            store, manifests, "corporate_actions", ACTION_KEY, BRONZE_ACTIONS_SCHEMA, held
+        )
 
     @dlt.resource(
         name=RAW_LOADS_TABLE,
@@ -101,16 +133,23 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest]) -> Sequence
     def raw_loads() -> Iterator[pa.Table]:
         yield raw_loads_table(manifests)
 
-    bar_pages = bars()
-    # The conflicts come out of the same pass over the files; their own key keeps every
-    # distinct version (and makes a redone load job idempotent).
-    bar_pages.apply_hints(
-        table_name=CONFLICTS_TABLE,
-        primary_key=list(CONFLICT_KEY),
-        write_disposition={"disposition": "merge", "strategy": "upsert"},
-        create_table_variant=True,
+    bar_pages, action_pages = bars(), corporate_actions()
+    # The conflicts and the history come out of the same pass over the files; their own keys
+    # keep every distinct version (and make a redone load job idempotent).
+    upsert = {"disposition": "merge", "strategy": "upsert"}
+    variants = (
+        (bar_pages, CONFLICTS_TABLE, CONFLICT_KEY),
+        (bar_pages, BAR_VERSIONS_TABLE, (*BAR_KEY, "load_id")),
+        (action_pages, ACTION_VERSIONS_TABLE, (*ACTION_KEY, "load_id")),
     )
-    return bar_pages, corporate_actions(), raw_loads()
+    for resource, name, primary_key in variants:
+        resource.apply_hints(
+            table_name=name,
+            primary_key=list(primary_key),
+            write_disposition=upsert,
+            create_table_variant=True,
+        )
+    return bar_pages, action_pages, raw_loads()
 
 
 def load_bronze(
@@ -125,13 +164,19 @@ def load_bronze(
         return record_landings(project, warehouse, store, status)
     pipeline = bronze_pipeline(project)
     finish_pending(pipeline)
-    manifests = pending_manifests(store, loaded_load_ids(pipeline))
+    loaded = loaded_load_ids(pipeline)
+    # A bronze from before the history tables: every landing again, in order, compared with
+    # nothing held, builds them from the raw store (and restates silver and gold once).
+    rebuild = bool(loaded) and not has_table(pipeline, BAR_VERSIONS_TABLE)
+    manifests = pending_manifests(store, set() if rebuild else loaded)
     result = BronzeResult(manifests=manifests)
     if not manifests:
         return result
     if status:
-        status(f"merging {len(manifests)} landing(s) into bronze")
-    info = pipeline.run(raw_store_source(store, manifests))
+        why = " (building bronze's history from the raw store)" if rebuild else ""
+        status(f"merging {len(manifests)} landing(s) into bronze{why}")
+    held = _held_nothing if rebuild else partial(held_rows, pipeline)
+    info = pipeline.run(raw_store_source(store, manifests, held))
     info.raise_on_failed_jobs()
     if warehouse.needs_indexes:
         _create_indexes(pipeline)
@@ -139,6 +184,10 @@ def load_bronze(
     result.bars = counts.get(BARS_TABLE, 0)
     result.corporate_actions = counts.get(ACTIONS_TABLE, 0)
     return result
+
+
+def _held_nothing(table: str, landed: pa.Table, schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
 
 
 # What dlt's merge (it joins on the key) and silver's incremental reads (a ts range) need on an

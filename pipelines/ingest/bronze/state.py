@@ -9,10 +9,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.config import Project
 from pipelines.config.constants import RAW_LOADS_TABLE
-from pipelines.ingest.bronze.pipeline import bronze_pipeline, bronze_rows, read_or_empty
+from pipelines.ingest.bronze.pipeline import (
+    bronze_pipeline,
+    bronze_rows,
+    is_missing_table,
+    read_or_empty,
+)
 from pipelines.ingest.raw_store import Manifest, RawStore
 from pipelines.warehouse.engines import Warehouse
 
@@ -32,6 +39,19 @@ def loaded_load_ids(pipeline: dlt.Pipeline) -> set[str]:
         )
 
     return {r[0] for r in read_or_empty(pipeline, query)}
+
+
+def has_table(pipeline: dlt.Pipeline, table: str) -> bool:
+    """Whether bronze's `table` exists (dlt creates each with its first load)."""
+    try:
+        with pipeline.sql_client() as client:
+            name = client.make_qualified_table_name(table)
+            client.execute_sql(f"SELECT 1 FROM {name} WHERE 1 = 0")
+        return True
+    except Exception as exc:
+        if is_missing_table(exc):
+            return False
+        raise
 
 
 def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
@@ -71,3 +91,27 @@ def latest_bar_dates(project: Project, source: str, interval: str) -> dict[str, 
 def _utc(ts: datetime) -> datetime:
     """A timestamp as UTC: Spark hands back naive datetimes in its session's zone, UTC."""
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def held_rows(pipeline: dlt.Pipeline, table: str, landed: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The rows bronze's `table` (bars or corporate_actions) holds now of the tickers in
+    `landed` (bars: within its first and last timestamp), in `schema` (none before the first
+    load): what a landing's versions are compared with. Read through the loading pipeline's
+    own client, page by page, so memory stays bounded by a page."""
+    tickers = pc.unique(landed["ticker"]).to_pylist()
+    names = ", ".join(f'"{c}"' for c in schema.names)
+    where = "ticker IN (" + ", ".join("'" + t.replace("'", "''") + "'" for t in tickers) + ")"
+    params: list[Any] = []
+    if "ts" in schema.names:
+        first, last = pc.min_max(landed["ts"]).values()
+        where += " AND ts >= %s AND ts <= %s"
+        params = [first.as_py(), last.as_py()]
+
+    def query(client: Any) -> Any:
+        name = client.make_qualified_table_name(table)
+        return client.execute_sql(f"SELECT {names} FROM {name} WHERE {where}", *params)
+
+    rows = read_or_empty(pipeline, query)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
+    arrays = [pa.array(list(c), f.type) for c, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
