@@ -147,18 +147,20 @@ def unit_step(evaluator: MacroEvaluator, step: exp.Expression) -> exp.Expression
 
 
 @macro()
-def anomaly(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Expression:
-    """A price anomaly's rule text, or one of its settings (step_tolerance,
-    unit_tolerance, unit_revert_sessions) as a number."""
-    name = key.name.lower()
+def anomaly_rule(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Expression:
+    """The text of a price anomaly's rule, by its key (silver.price_anomalies.rule)."""
+    return exp.Literal.string(rule_text(key.name))
+
+
+@macro()
+def anomaly_setting(evaluator: MacroEvaluator, name: exp.Expression) -> exp.Expression:
+    """A tolerance or a session count of the price anomaly rules, as a number."""
     settings = {
         "step_tolerance": STEP_TOLERANCE,
         "unit_tolerance": UNIT_TOLERANCE,
         "unit_revert_sessions": UNIT_REVERT_SESSIONS,
     }
-    if name in settings:
-        return exp.Literal.number(settings[name])
-    return exp.Literal.string(rule_text(name))
+    return exp.Literal.number(settings[name.name.lower()])
 
 
 @macro()

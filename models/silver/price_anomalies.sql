@@ -34,41 +34,33 @@ WITH bars AS (
   FROM silver.corporate_actions
   WHERE action = 'split'
     AND ex_date BETWEEN CAST(@start_ds AS DATE) - INTERVAL '31' DAY AND @end_ds
-), missed_split AS (
+), split_steps AS (
+  -- Each step with the split between its two sessions, if any: what both split rules judge.
   SELECT
-    s.ticker,
-    s.session_date,
-    @anomaly(missed_split) AS rule,
-    s.session_date AS detected_on,
+    s.*,
     s.previous_close / s.close AS step,
-    @split_ratio_near(s.previous_close / s.close) AS expected_step,
-    s.previous_session,
-    s.previous_close,
-    s.close
+    @split_ratio_near(s.previous_close / s.close) AS looks_like,
+    p.value AS split_ratio,
+    p.ex_date AS split_ex_date
   FROM steps AS s
   LEFT JOIN splits AS p
     ON p.ticker = s.ticker AND p.ex_date > s.previous_session AND p.ex_date <= s.session_date
-  WHERE s.previous_close > 0
-    AND s.close > 0
-    AND @split_ratio_near(s.previous_close / s.close) IS NOT NULL
-    AND p.ticker IS NULL
-), split_without_step AS (
+  WHERE s.previous_close > 0 AND s.close > 0
+), split_rules AS (
+  -- No split, a step like one; or a split on this session, its step far from the ratio.
   SELECT
-    s.ticker,
-    s.session_date,
-    @anomaly(split_without_step) AS rule,
-    s.session_date AS detected_on,
-    s.previous_close / s.close AS step,
-    p.value AS expected_step,
-    s.previous_session,
-    s.previous_close,
-    s.close
-  FROM splits AS p
-  JOIN steps AS s
-    ON s.ticker = p.ticker AND s.session_date = p.ex_date
-  WHERE s.previous_close > 0
-    AND s.close > 0
-    AND ABS(s.previous_close / s.close / p.value - 1) > @anomaly(step_tolerance)
+    ticker,
+    session_date,
+    CASE WHEN split_ratio IS NULL THEN @anomaly_rule(missed_split) ELSE @anomaly_rule(split_without_step) END AS rule,
+    session_date AS detected_on,
+    step,
+    COALESCE(split_ratio, looks_like) AS expected_step,
+    previous_session,
+    previous_close,
+    close
+  FROM split_steps
+  WHERE (split_ratio IS NULL AND looks_like IS NOT NULL)
+    OR (split_ex_date = session_date AND ABS(step / split_ratio - 1) > @anomaly_setting(step_tolerance))
 ), unit_entries AS (
   -- A step of 100x (up or down) and the first session within a few that steps back by it.
   SELECT
@@ -83,18 +75,18 @@ WITH bars AS (
   JOIN steps AS x
     ON x.ticker = e.ticker
     AND x.session_index > e.session_index
-    AND x.session_index <= e.session_index + @anomaly(unit_revert_sessions)
+    AND x.session_index <= e.session_index + @anomaly_setting(unit_revert_sessions)
   WHERE e.previous_close > 0
     AND e.close > 0
     AND x.close > 0
     AND @unit_step(e.close / e.previous_close) IS NOT NULL
-    AND ABS(x.close / x.previous_close * (e.close / e.previous_close) - 1) <= @anomaly(unit_tolerance)
+    AND ABS(x.close / x.previous_close * (e.close / e.previous_close) - 1) <= @anomaly_setting(unit_tolerance)
   GROUP BY e.ticker, e.session_index, e.previous_session, e.previous_close, e.close
 ), unit_error AS (
   SELECT
     u.ticker,
     b.session_date,
-    @anomaly(unit_error) AS rule,
+    @anomaly_rule(unit_error) AS rule,
     back.session_date AS detected_on,
     u.previous_close / b.close AS step,
     1.0 / u.expected_ratio AS expected_step,
@@ -107,9 +99,7 @@ WITH bars AS (
   JOIN steps AS back
     ON back.ticker = u.ticker AND back.session_index = u.back_index
 ), found AS (
-  SELECT * FROM missed_split
-  UNION ALL
-  SELECT * FROM split_without_step
+  SELECT * FROM split_rules
   UNION ALL
   SELECT * FROM unit_error
 )

@@ -20,6 +20,7 @@ from pipelines.config.constants import (
     ACTIONS_TABLE,
     BAR_VERSIONS_TABLE,
     BARS_TABLE,
+    BRONZE_DATASET,
     CONFLICTS_TABLE,
     RAW_LOADS_TABLE,
 )
@@ -34,7 +35,6 @@ from pipelines.ingest.bronze.schemas import (
     CONFLICTS_SCHEMA,
 )
 from pipelines.ingest.bronze.state import (
-    has_table,
     held_rows,
     loaded_load_ids,
     pending_manifests,
@@ -167,7 +167,7 @@ def load_bronze(
     loaded = loaded_load_ids(pipeline)
     # A bronze from before the history tables: every landing again, in order, compared with
     # nothing held, builds them from the raw store (and restates silver and gold once).
-    rebuild = bool(loaded) and not has_table(pipeline, BAR_VERSIONS_TABLE)
+    rebuild = bool(loaded) and not warehouse.table_exists(f"{BRONZE_DATASET}.{BAR_VERSIONS_TABLE}")
     manifests = pending_manifests(store, set() if rebuild else loaded)
     result = BronzeResult(manifests=manifests)
     if not manifests:

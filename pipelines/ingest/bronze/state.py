@@ -17,7 +17,6 @@ from pipelines.config.constants import RAW_LOADS_TABLE
 from pipelines.ingest.bronze.pipeline import (
     bronze_pipeline,
     bronze_rows,
-    is_missing_table,
     read_or_empty,
 )
 from pipelines.ingest.raw_store import Manifest, RawStore
@@ -39,19 +38,6 @@ def loaded_load_ids(pipeline: dlt.Pipeline) -> set[str]:
         )
 
     return {r[0] for r in read_or_empty(pipeline, query)}
-
-
-def has_table(pipeline: dlt.Pipeline, table: str) -> bool:
-    """Whether bronze's `table` exists (dlt creates each with its first load)."""
-    try:
-        with pipeline.sql_client() as client:
-            name = client.make_qualified_table_name(table)
-            client.execute_sql(f"SELECT 1 FROM {name} WHERE 1 = 0")
-        return True
-    except Exception as exc:
-        if is_missing_table(exc):
-            return False
-        raise
 
 
 def pending_manifests(store: RawStore, loaded: set[str]) -> list[Manifest]:
