@@ -109,6 +109,15 @@ def paging(limit: int, next_cursor: str | None = None) -> dict[str, Any]:
     return {"limit": limit, "next_cursor": next_cursor}
 
 
+AsOf = Annotated[
+    str | None,
+    Query(
+        description="ISO timestamp (or a date: the end of that day at the exchange): the answer "
+        "as the warehouse held it then, from the landings up to that moment; corporate "
+        "actions landed later adjust nothing (docs/using-the-data.md#as-of-reads)",
+        examples=["2012-03-16T12:00:00Z"],
+    ),
+]
 Limit = Annotated[int | None, Query(description="page size (default 1,000, at most 10,000)")]
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 

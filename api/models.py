@@ -39,11 +39,24 @@ class LastRun(BaseModel):
     exit_code: int
 
 
+class Agreement(BaseModel):
+    interval: Literal["1d", "1m"]
+    primary_source: str | None = Field(description="the provider `intervals` names")
+    secondary: str = Field(description="a provider compared with it (reconciliation)")
+    compared: int = Field(description="bars compared")
+    agreed: int = Field(description="bars within the tolerances")
+    agreement_rate: float = Field(description="agreed / compared")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     checked_at: datetime
     tables: list[TableFreshness]
     last_run: LastRun | None
+    reconciliation: list[Agreement] = Field(
+        default_factory=list,
+        description="gold.provider_agreement: how often each pair of providers agrees",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -59,6 +72,16 @@ class Health(BaseModel):
                     }
                 ],
                 "last_run": None,
+                "reconciliation": [
+                    {
+                        "interval": "1d",
+                        "primary_source": "polygon",
+                        "secondary": "yahoo",
+                        "compared": 1260,
+                        "agreed": 1254,
+                        "agreement_rate": 0.9952,
+                    }
+                ],
             }
         }
     )
@@ -125,12 +148,14 @@ class BarsPage(BaseModel):
     adjusted: bool = Field(
         description="prices adjusted for splits and dividends, volume for splits only"
     )
+    as_of: str | None = Field(description="the moment the answer is as of (None: now)")
     data: list[MinuteBar] | list[DailyBar] = Field(description="by ticker, then time")
     paging: Paging
 
 
 class FeaturesPage(BaseModel):
     fields: list[str]
+    as_of: str | None = Field(description="the moment the answer is as of (None: now)")
     data: list[dict[str, date | float | str | None]] = Field(
         description="gold.daily_features rows: ticker, session_date and the requested fields"
     )

@@ -11,10 +11,12 @@ CREATE DATABASE marketflow OWNER marketflow;
 CREATE DATABASE marketflow_state OWNER marketflow;
 \connect marketflow
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+CREATE SCHEMA IF NOT EXISTS bronze AUTHORIZATION marketflow;
 CREATE SCHEMA IF NOT EXISTS silver AUTHORIZATION marketflow;
 CREATE SCHEMA IF NOT EXISTS gold AUTHORIZATION marketflow;
 CREATE SCHEMA IF NOT EXISTS ops AUTHORIZATION marketflow;
-GRANT USAGE ON SCHEMA silver, gold, ops TO marketflow_reader;
+GRANT USAGE ON SCHEMA bronze, silver, gold, ops TO marketflow_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE marketflow IN SCHEMA bronze GRANT SELECT ON TABLES TO marketflow_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE marketflow IN SCHEMA silver GRANT SELECT ON TABLES TO marketflow_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE marketflow IN SCHEMA gold GRANT SELECT ON TABLES TO marketflow_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE marketflow IN SCHEMA ops GRANT SELECT ON TABLES TO marketflow_reader;

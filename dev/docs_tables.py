@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.analytics.bar_rules import ACTION_REASONS, NUMBERED, REASONS  # noqa: E402
+from pipelines.analytics.reconciliation import REASONS as RECONCILIATION_REASONS  # noqa: E402
 from pipelines.config import load_project  # noqa: E402
 from pipelines.quality.checks import LAYERS, model_name  # noqa: E402
 from pipelines.warehouse.sqlmesh import sqlmesh_context  # noqa: E402
@@ -101,6 +102,9 @@ def render(context: Any) -> str:
                 "landing's is kept)",
                 "conflicting_duplicate": "one landing carried the key twice with different values "
                 "(every version is here, none in silver)",
+                "providers_disagree": "reconciliation's policy refuses it: `refuse` and a "
+                "secondary sent other values, or `majority` and no majority "
+                "(silver.reconciliation says how they differ)",
             }[r.key]
         )
         out.append(f"| `{text}` | {r.fault} | {when} |")
@@ -113,6 +117,13 @@ def render(context: Any) -> str:
         "| rejected | when |",
         "|---|---|",
         *(f"| `{text}` | {ACTION_WHEN[key]} |" for key, text, _, _ in ACTION_REASONS),
+        "",
+        "`silver.reconciliation.reason`, in the order a disagreement is named "
+        "(pipelines/analytics/reconciliation.py):",
+        "",
+        "| reason | when |",
+        "|---|---|",
+        *(f"| `{code}` | {meaning} |" for code, meaning in RECONCILIATION_REASONS),
     ]
     out += [
         "",

@@ -164,10 +164,11 @@ def provision_postgres(admin_dsn: str, app_password: str, reader_password: str) 
 
 
 def grant_reader(dsn: str, owner: str, reader: str) -> None:
-    """Let `reader` read silver, gold and ops in the database at `dsn`, now and in future."""
+    """Let `reader` read bronze (the versions the as-of reads replay), silver, gold and ops in
+    the database at `dsn`, now and in future."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        for schema in ("silver", "gold", "ops"):
+        for schema in ("bronze", "silver", "gold", "ops"):
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner}")
             conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {reader}")
             conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {reader}")

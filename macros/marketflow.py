@@ -24,6 +24,7 @@ from pipelines.analytics.price_anomalies import (
     STEP_TOLERANCE,
     UNIT_REVERT_SESSIONS,
     UNIT_TOLERANCE,
+    repair_text,
     rule_text,
     split_ratio_near_sql,
     unit_step_sql,
@@ -34,13 +35,6 @@ from pipelines.warehouse.spark_overwrite import partitions
 # longest is 252 sessions) sees its whole window: 730 calendar days hold 500 sessions, so a
 # ticker may miss up to 248 sessions of the year before and still be computed exactly.
 WARMUP_DAYS = 730
-
-
-@macro()
-def exchange_tz(evaluator: MacroEvaluator) -> exp.Expression:
-    """The exchange's time zone: session dates are dates in this zone."""
-    zone = (evaluator.var("exchange") or {}).get("timezone", "America/New_York")
-    return exp.Literal.string(zone)
 
 
 @macro()
@@ -60,13 +54,6 @@ def dividend_multiplier(
             this=ex_close, expression=exp.paren(exp.Add(this=ex_close.copy(), expression=cash))
         )
     return exp.Sub(this=exp.Literal.number(1), expression=exp.Div(this=cash, expression=prev_close))
-
-
-@macro()
-def session_date(evaluator: MacroEvaluator, ts: exp.Expression) -> exp.Expression:
-    """The date of a UTC timestamp in the exchange's zone."""
-    local = exp.AtTimeZone(this=ts, zone=exchange_tz(evaluator))
-    return exp.cast(local, exp.DataType.build("date"))
 
 
 @macro()
@@ -153,6 +140,22 @@ def anomaly_rule(evaluator: MacroEvaluator, key: exp.Expression) -> exp.Expressi
 
 
 @macro()
+def repair_kind(evaluator: MacroEvaluator, rule: exp.Expression) -> exp.Expression:
+    """silver.repairs.repair of a rule's fix, by the rule's key."""
+    return exp.Literal.string(repair_text(rule.name))
+
+
+@macro()
+def repair_on(evaluator: MacroEvaluator, source: exp.Expression) -> exp.Expression:
+    """True for the bars of a provider whose `repair` is on (config.yaml's top-level `repair`
+    variable: provider -> true; off by default)."""
+    chosen = sorted(name for name, on in (evaluator.var("repair") or {}).items() if on)
+    if not chosen:
+        return exp.false()
+    return exp.In(this=source, expressions=[exp.Literal.string(name) for name in chosen])
+
+
+@macro()
 def anomaly_setting(evaluator: MacroEvaluator, name: exp.Expression) -> exp.Expression:
     """A tolerance or a session count of the price anomaly rules, as a number."""
     settings = {
@@ -171,60 +174,6 @@ def crossover_side(
     the rule the crossover backtest uses too)."""
     d = evaluator.dialect
     return exp.maybe_parse(side_sql(fast.sql(dialect=d), slow.sql(dialect=d)), dialect=d)
-
-
-@macro()
-def as_traded_bars(evaluator: MacroEvaluator, interval: exp.Expression) -> exp.Expression:
-    """The bronze bars of one interval that the model's [start, end] can hold, as traded:
-    Yahoo-style (split_adjusted) bars were divided by every split between the bar and its fetch,
-    so those splits are multiplied back in. The one place both intervals get this from.
-    A session date is a date in the exchange's zone; a day either side of the window covers
-    every offset."""
-    d = evaluator.dialect
-
-    def local_date(column: str) -> str:
-        return session_date(evaluator, exp.column(column, table="b")).sql(dialect=d)
-
-    query = exp.maybe_parse(
-        f"""
-        WITH interval_bars AS (
-          SELECT *
-          FROM bronze.bars
-          WHERE interval = {interval.sql(dialect=d)}
-            AND ts >= CAST(@start_ds AS TIMESTAMPTZ) - INTERVAL '1' DAY
-            AND ts < CAST(@end_ds AS TIMESTAMPTZ) + INTERVAL '2' DAY
-        ), splits_after AS (
-          SELECT b.ticker, b.ts, EXP(SUM(LN(s.value))) AS factor
-          FROM interval_bars AS b
-          JOIN silver.corporate_actions AS s
-            ON s.ticker = b.ticker
-            AND s.action = 'split'
-            AND s.ex_date > {local_date("ts")}
-            AND s.ex_date <= {local_date("fetched_at")}
-          WHERE b.price_basis = 'split_adjusted'
-          GROUP BY b.ticker, b.ts
-        )
-        SELECT
-          b.ticker,
-          b.ts,
-          {local_date("ts")} AS session_date,
-          b.open * COALESCE(f.factor, 1.0) AS open,
-          b.high * COALESCE(f.factor, 1.0) AS high,
-          b.low * COALESCE(f.factor, 1.0) AS low,
-          b.close * COALESCE(f.factor, 1.0) AS close,
-          b.volume / COALESCE(f.factor, 1.0) AS volume,
-          b.provider_adj_close,
-          b.source,
-          b.load_id
-        FROM interval_bars AS b
-        LEFT JOIN splits_after AS f
-          ON f.ticker = b.ticker AND f.ts = b.ts
-        """,
-        dialect=d,
-    )
-    expanded = evaluator.transform(query)  # @start_ds, @end_ds
-    assert isinstance(expanded, exp.Expression)
-    return exp.paren(expanded, copy=False)
 
 
 # A raw file's name starts with its landing's load id (pipelines/ingest/landing.py).

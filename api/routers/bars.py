@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from api import formats
 from api.deps import (
     DB,
+    AsOf,
     Cursor,
     Limit,
     ProjectDep,
@@ -23,6 +24,7 @@ from api.deps import (
 )
 from api.models import BarsPage
 from pipelines.config.params import session_range, time_range
+from pipelines.transform import as_of as knowledge
 from pipelines.warehouse import series
 
 router = APIRouter(prefix="/bars", tags=["bars"])
@@ -49,6 +51,7 @@ def get_many_bars(
     start: Start = None,
     end: End = None,
     adjusted: Adjusted = False,
+    as_of: AsOf = None,
     limit: Limit = None,
     cursor: Cursor = None,
     format: formats.FormatQuery = None,
@@ -56,8 +59,8 @@ def get_many_bars(
     """By ticker, then time. In JSON a page at a time; as CSV, Parquet or Arrow the whole
     answer at once (up to api.max_download_rows)."""
     chosen = ticker_list(db, tickers)
-    return _bars(request, db, project, chosen, interval, start, end, adjusted, limit, cursor,
-                 format)  # fmt: skip
+    return _bars(request, db, project, chosen, interval, start, end, adjusted, as_of, limit,
+                 cursor, format)  # fmt: skip
 
 
 @router.get(
@@ -72,13 +75,14 @@ def get_bars(
     start: Start = None,
     end: End = None,
     adjusted: Adjusted = False,
+    as_of: AsOf = None,
     limit: Limit = None,
     cursor: Cursor = None,
     format: formats.FormatQuery = None,
 ) -> object:
     chosen = [known_ticker(db, ticker)]
-    return _bars(request, db, project, chosen, interval, start, end, adjusted, limit, cursor,
-                 format)  # fmt: skip
+    return _bars(request, db, project, chosen, interval, start, end, adjusted, as_of, limit,
+                 cursor, format)  # fmt: skip
 
 
 def _bars(
@@ -90,6 +94,7 @@ def _bars(
     start: str | None,
     end: str | None,
     adjusted: bool,
+    as_of: str | None,
     limit: int | None,
     cursor: str | None,
     asked: formats.Format | None,
@@ -99,19 +104,22 @@ def _bars(
     if interval == "1d":
         first, last = session_range(start, end, zone)
         after = decode_cursor(cursor, date.fromisoformat)
+        minutes = None
     else:
         first, last = time_range(start, end, zone)
         after = decode_cursor(cursor, datetime.fromisoformat)
+        minutes = (first, last)
     read = series.bars(interval, adjusted, series.Window(chosen, first, last, after))
     fmt = formats.chosen(request, asked)
-    if fmt != "json":
-        return formats.columnar(db, project, read, fmt, f"bars_{interval}", cursor)
     size = page_size(project, limit)
-    found = read.rows(db, size + 1)
+    with knowledge.reading(project, db, as_of, chosen, read.sql, minutes) as source:
+        if fmt != "json":
+            return formats.columnar(source, project, read, fmt, f"bars_{interval}", cursor)
+        found = read.rows(source, size + 1)
     page = found[:size]
     more = len(found) > size
     next_cursor = encode_cursor(page[-1]["ticker"], _key(page[-1], read.key)) if more else None
-    return {"interval": interval, "adjusted": adjusted, "data": page,
+    return {"interval": interval, "adjusted": adjusted, "as_of": as_of, "data": page,
             "paging": paging(size, next_cursor)}  # fmt: skip
 
 

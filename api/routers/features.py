@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from api import formats
 from api.deps import (
     DB,
+    AsOf,
     Cursor,
     Limit,
     ProjectDep,
@@ -23,6 +24,7 @@ from api.deps import (
 )
 from api.models import FeaturesPage
 from pipelines.config.params import session_range
+from pipelines.transform import as_of as knowledge
 from pipelines.warehouse import series
 
 router = APIRouter(prefix="/features", tags=["features"])
@@ -56,13 +58,15 @@ def get_many_features(
     start: Start = None,
     end: End = None,
     fields: Fields = None,
+    as_of: AsOf = None,
     limit: Limit = None,
     cursor: Cursor = None,
     format: formats.FormatQuery = None,
 ) -> object:
     """By ticker, then session."""
     chosen = ticker_list(db, tickers)
-    return _features(request, db, project, chosen, start, end, fields, limit, cursor, format)
+    return _features(request, db, project, chosen, start, end, fields, as_of, limit, cursor,
+                     format)  # fmt: skip
 
 
 @router.get(
@@ -79,12 +83,14 @@ def get_features(
     start: Start = None,
     end: End = None,
     fields: Fields = None,
+    as_of: AsOf = None,
     limit: Limit = None,
     cursor: Cursor = None,
     format: formats.FormatQuery = None,
 ) -> object:
     chosen = [known_ticker(db, ticker)]
-    return _features(request, db, project, chosen, start, end, fields, limit, cursor, format)
+    return _features(request, db, project, chosen, start, end, fields, as_of, limit, cursor,
+                     format)  # fmt: skip
 
 
 def _features(
@@ -95,20 +101,24 @@ def _features(
     start: str | None,
     end: str | None,
     fields: str | None,
+    as_of: str | None,
     limit: int | None,
     cursor: str | None,
     asked: formats.Format | None,
 ) -> object:
     chosen = series.chosen_fields(db, fields)
-    first, last = session_range(start, end, project.settings.exchange.timezone)
+    zone = project.settings.exchange.timezone
+    first, last = session_range(start, end, zone)
     after = decode_cursor(cursor, date.fromisoformat)
     window = series.Window(tuple(tickers) if tickers is not None else None, first, last, after)
     read = series.features(db, chosen, window)
     fmt = formats.chosen(request, asked)
-    if fmt != "json":
-        return formats.columnar(db, project, read, fmt, "features", cursor)
     size = page_size(project, limit)
-    found = read.rows(db, size + 1)
+    minutes = knowledge.session_minutes(first, last, zone)
+    with knowledge.reading(project, db, as_of, window.tickers, read.sql, minutes) as source:
+        if fmt != "json":
+            return formats.columnar(source, project, read, fmt, "features", cursor)
+        found = read.rows(source, size + 1)
     page, more = found[:size], len(found) > size
     last_row = page[-1] if more else None
     next_cursor = (
@@ -116,7 +126,7 @@ def _features(
         if last_row
         else None
     )
-    return {"fields": list(chosen), "data": [_plain(row) for row in page],
+    return {"fields": list(chosen), "as_of": as_of, "data": [_plain(row) for row in page],
             "paging": paging(size, next_cursor)}  # fmt: skip
 
 

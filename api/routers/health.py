@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"])
 def health(db: DB, project: ProjectDep) -> dict:
     """Always 200 while the warehouse answers: `degraded` when a table is behind what the
     calendar says is due (for providers whose data is meant to be current) or the last run
-    did not end well."""
+    did not end well. `reconciliation`: how often each pair of providers agrees."""
     now = datetime.now(UTC)
     zone = ZoneInfo(project.settings.exchange.timezone)
     tables = []
@@ -41,6 +41,7 @@ def health(db: DB, project: ProjectDep) -> dict:
         "checked_at": now,
         "tables": tables,
         "last_run": last_run,
+        "reconciliation": queries.provider_agreement(db),
     }
 
 

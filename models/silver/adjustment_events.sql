@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, ex_date),
-  description 'What the corporate actions of each ex-date multiply earlier prices by: a split 1/ratio; a dividend D 1 - D/close(previous session) (prev_close) or close(ex)/(close(ex) + D) (ex_close), per adjustment.dividend_method. Incremental by ex-date: an interval reads only the bars within a quarter of its actions.',
+  description 'What the corporate actions of each ex-date (as repaired: silver.repairs) multiply earlier prices by: a split 1/ratio; a dividend D 1 - D/close(previous session) (prev_close) or close(ex)/(close(ex) + D) (ex_close), per adjustment.dividend_method. Incremental by ex-date: an interval reads only the bars within a quarter of its actions.',
   audits (
     unique_combination_of_columns(columns := (ticker, ex_date)),
     not_null(columns := (ticker, ex_date, multiplier)),
@@ -16,14 +16,28 @@ MODEL (
 WITH calendar AS (
   SELECT session_date, LAG(session_date) OVER (ORDER BY session_date) AS previous_session
   FROM silver.sessions
+), repaired_actions AS (
+  -- The interval's actions as repaired (silver.repairs, where a provider's repair is on): a
+  -- split the prices show no step of is ignored, a split the prices show is inferred.
+  SELECT a.ticker, a.ex_date, a.action, a.value
+  FROM silver.corporate_actions AS a
+  LEFT JOIN silver.repairs AS r
+    ON r.ticker = a.ticker AND r.session_date = a.ex_date AND a.action = 'split'
+    AND r.repair = @repair_kind(split_without_step)
+  WHERE a.ex_date BETWEEN @start_ds AND @end_ds
+    AND r.ticker IS NULL
+  UNION ALL
+  SELECT ticker, session_date AS ex_date, 'split' AS action, factor AS value
+  FROM silver.repairs
+  WHERE repair = @repair_kind(missed_split)
+    AND session_date BETWEEN @start_ds AND @end_ds
 ), actions AS (
   SELECT a.ticker, a.ex_date, a.action, a.value, c.previous_session, u.ticker IS NULL AS outside
-  FROM silver.corporate_actions AS a
+  FROM repaired_actions AS a
   LEFT JOIN calendar AS c
     ON c.session_date = a.ex_date
   LEFT JOIN bronze.tickers AS u
     ON u.ticker = a.ticker
-  WHERE a.ex_date BETWEEN @start_ds AND @end_ds
 ), nearby_bars AS (
   -- The bars an action of this interval can need: a quarter either side.
   SELECT ticker, session_date, close

@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, ts),
-  description 'Every 1-minute bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when good): the price rules of daily bars, a day that is not a session, or a minute outside the session''s regular hours (after an early close included). Feeds silver.bars_1m and silver.quarantine.',
+  description 'Every 1-minute bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when good): the price rules of daily bars, a day that is not a session, a minute outside the session''s regular hours (after an early close included), or a minute the providers disagree on (reconciliation''s policy refuse or majority). Feeds silver.bars_1m and silver.quarantine.',
   audits (
     unique_combination_of_columns(columns := (ticker, ts)),
     not_null(columns := (ticker, ts, session_date))
@@ -13,8 +13,9 @@ MODEL (
 );
 
 WITH as_traded AS (
-  -- Bronze rows of the interval, as traded (macros/marketflow.py).
-  SELECT * FROM @as_traded_bars('1m') AS b
+  -- Bronze rows of the interval, as traded, and whether reconciliation's policy refuses them
+  -- (macros/reconciliation.py).
+  SELECT * FROM @reconciled_bars('1m') AS b
 ), placed AS (
   SELECT t.*, s.session_date IS NOT NULL AS is_session, s.market_open, s.market_close
   FROM as_traded AS t
@@ -37,6 +38,7 @@ SELECT
     CASE
       WHEN NOT is_session THEN @quarantine_reason(not_a_session)
       WHEN ts < market_open OR ts >= market_close THEN @quarantine_reason(outside_session_hours)
+      WHEN disagreement IS NOT NULL THEN @quarantine_reason(providers_disagree)
     END
   ) AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM placed

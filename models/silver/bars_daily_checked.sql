@@ -5,7 +5,7 @@ MODEL (
   ),
   cron '@daily',
   grain (ticker, ts),
-  description 'Every daily bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when it is good). Feeds silver.bars_daily_clean and silver.quarantine, so the rules live in one place. Reads only the bronze rows of its interval (by ts, which bronze is indexed on).',
+  description 'Every daily bar in bronze, converted to as-traded values, with the reason it is rejected (NULL when it is good): the price rules, the calendar, a second bar of a session, or reconciliation''s policy. Feeds silver.bars_daily_clean and silver.quarantine, so the rules live in one place. Reads only the bronze rows of its interval (by ts, which bronze is indexed on).',
   audits (
     unique_combination_of_columns(columns := (ticker, ts)),
     not_null(columns := (ticker, ts, session_date))
@@ -13,8 +13,9 @@ MODEL (
 );
 
 WITH as_traded AS (
-  -- Bronze rows of the interval, as traded (macros/marketflow.py).
-  SELECT * FROM @as_traded_bars('1d') AS b
+  -- Bronze rows of the interval, as traded, and whether reconciliation's policy refuses them
+  -- (macros/reconciliation.py).
+  SELECT * FROM @reconciled_bars('1d') AS b
 ), repeated AS (
   -- Sessions with more than one bar (two timestamps of one day): only their copies need
   -- ranking, and a window over every bar would sort the whole interval for them.
@@ -60,6 +61,7 @@ SELECT
     CASE
       WHEN NOT is_session THEN @quarantine_reason(not_a_session)
       WHEN copy_rank > 1 THEN @quarantine_reason(duplicate_session_bar)
+      WHEN disagreement IS NOT NULL THEN @quarantine_reason(providers_disagree)
     END
   ) AS reject_reason -- Why the bar is quarantined; NULL for a good bar
 FROM ranked

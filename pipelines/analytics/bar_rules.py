@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAULTS = ("prices", "calendar", "duplicates")
+FAULTS = ("prices", "calendar", "duplicates", "providers")
 
 # What makes two copies of a bar the same bar (fetched_at and load_id may differ freely).
 BAR_VALUES = (
@@ -62,6 +62,9 @@ OTHER_REASONS = (
     ("duplicate_session_bar", "duplicate session bar", "duplicates", ""),
     # Every version of a key that one landing carried with different values, numbered.
     ("conflicting_duplicate", "conflicting duplicate", "duplicates", ""),
+    # A bar the secondary providers contradict, refused by reconciliation's policy (refuse, or
+    # majority without one): silver.reconciliation says how they disagree.
+    ("providers_disagree", "providers disagree", "providers", ""),
 )
 NUMBERED = {"conflicting_duplicate"}  # text + ' <n> of <m>'
 # Corporate actions silver.adjustment_events refuses to apply (its `rejected` column), checked

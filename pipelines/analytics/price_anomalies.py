@@ -31,6 +31,24 @@ RULES = (
 )
 
 
+# What repair (config.yaml's `repair.<provider>: true`) does about each rule: (rule, repair),
+# silver.repairs.repair. An inferred split is applied as a split action of the ratio the step
+# looked like; a split action with no step adjusts nothing; a unit error's sessions are scaled
+# back by the ratio they stepped (prices only: volume was never in the wrong unit).
+REPAIRS = (
+    ("missed_split", "inferred split"),
+    ("split_without_step", "split ignored"),
+    ("unit_error", "unit rescale"),
+)
+
+
+def repair_text(rule: str) -> str:
+    for key, text in REPAIRS:
+        if key == rule:
+            return text
+    raise ValueError(f"no repair for rule {rule!r} (known: {[r[0] for r in REPAIRS]})")
+
+
 def rule_text(key: str) -> str:
     for name, text in RULES:
         if name == key:

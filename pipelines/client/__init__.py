@@ -3,6 +3,7 @@
     from marketflow import client
 
     frame = client.bars(["AAPL", "MSFT"], start="2012-01-01", end="2012-12-31", adjusted=True)
+    then = client.bars("AAPL", adjusted=True, as_of="2012-06-01")  # as the warehouse held it
     api = client.connect("http://127.0.0.1:8000")      # the same frames over HTTP
     rsi = api.features("AAPL", fields=["rsi_14"])
 
@@ -33,6 +34,7 @@ except ImportError:
 from pipelines.client.remote import HttpSource
 from pipelines.config import ParameterError, load_project
 from pipelines.config.params import session_range, time_range
+from pipelines.transform import as_of as knowledge
 from pipelines.warehouse import queries, series
 from pipelines.warehouse.engines import Warehouse
 
@@ -60,14 +62,16 @@ class Client:
         interval: Literal["1d", "1m"] = "1d",
         adjusted: bool = False,
         output: Output = "pandas",
+        as_of: Moment = None,
     ) -> Any:
-        """Bars by ticker, then time; every ticker of the universe when `tickers` is None."""
+        """Bars by ticker, then time; every ticker of the universe when `tickers` is None.
+        `as_of`: as the warehouse held them at that moment (docs/using-the-data.md)."""
         if interval not in ("1d", "1m"):
             raise ParameterError("interval", f"{interval!r} is not 1d or 1m")
-        first, last = _text(start), _text(end)
+        first, last, moment = _text(start), _text(end), _text(as_of)
         if self._remote is not None:
             params = {"tickers": _joined(tickers), "interval": interval, "start": first,
-                      "end": last, "adjusted": str(adjusted).lower()}  # fmt: skip
+                      "end": last, "adjusted": str(adjusted).lower(), "as_of": moment}  # fmt: skip
             table = self._remote.table("/v1/bars", params)
         else:
             zone = self._project.settings.exchange.timezone
@@ -75,7 +79,12 @@ class Client:
             span = ranges(first, last, zone)
             chosen = series.universe_tickers(self._reader, tickers)
             window = series.Window(tuple(chosen) if chosen else None, *span)
-            table = series.bars(interval, adjusted, window).arrow(self._reader)
+            read = series.bars(interval, adjusted, window)
+            minutes = None if interval == "1d" else span
+            with knowledge.reading(
+                self._project, self._reader, moment, window.tickers, read.sql, minutes
+            ) as source:
+                table = read.arrow(source)
         schema = series.DAILY_BARS if interval == "1d" else series.MINUTE_BARS
         return _out(table.cast(schema), output)
 
@@ -86,19 +95,26 @@ class Client:
         end: Moment = None,
         fields: Sequence[str] | None = None,
         output: Output = "pandas",
+        as_of: Moment = None,
     ) -> Any:
-        """gold.daily_features rows (ticker, session_date and `fields`, default all)."""
-        first, last = _text(start), _text(end)
+        """gold.daily_features rows (ticker, session_date and `fields`, default all);
+        `as_of`: as the warehouse held them at that moment."""
+        first, last, moment = _text(start), _text(end), _text(as_of)
         if self._remote is not None:
             params = {"tickers": _joined(tickers), "start": first, "end": last,
-                      "fields": _joined(fields)}  # fmt: skip
+                      "fields": _joined(fields), "as_of": moment}  # fmt: skip
             return _out(self._remote.table("/v1/features", params), output)
         chosen_fields = series.chosen_fields(self._reader, fields)
         chosen = series.universe_tickers(self._reader, tickers)
-        span = session_range(first, last, self._project.settings.exchange.timezone)
+        zone = self._project.settings.exchange.timezone
+        span = session_range(first, last, zone)
         window = series.Window(tuple(chosen) if chosen else None, *span)
         read = series.features(self._reader, chosen_fields, window)
-        return _out(read.arrow(self._reader), output)
+        minutes = knowledge.session_minutes(*span, zone)
+        with knowledge.reading(
+            self._project, self._reader, moment, window.tickers, read.sql, minutes
+        ) as source:
+            return _out(read.arrow(source), output)
 
     def tickers(self) -> pd.DataFrame:
         """The universe: ticker, name, sector, industry, first and last session."""
@@ -155,9 +171,10 @@ def bars(
     interval: Literal["1d", "1m"] = "1d",
     adjusted: bool = False,
     output: Output = "pandas",
+    as_of: Moment = None,
 ) -> Any:
     """Client.bars on the default source (see connect())."""
-    return _client().bars(tickers, start, end, interval, adjusted, output)
+    return _client().bars(tickers, start, end, interval, adjusted, output, as_of)
 
 
 def features(
@@ -166,9 +183,10 @@ def features(
     end: Moment = None,
     fields: Sequence[str] | None = None,
     output: Output = "pandas",
+    as_of: Moment = None,
 ) -> Any:
     """Client.features on the default source (see connect())."""
-    return _client().features(tickers, start, end, fields, output)
+    return _client().features(tickers, start, end, fields, output, as_of)
 
 
 def tickers() -> pd.DataFrame:

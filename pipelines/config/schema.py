@@ -5,13 +5,14 @@ entries have their own models, in the provider registry (providers.py)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
 import pandas_market_calendars as mcal
 from pydantic import Field, field_validator, model_validator
 
+from pipelines.config.checks import Checks
+from pipelines.config.data_quality import Reconcile, data_quality_problem
 from pipelines.config.indices import index_members, known_indices
 from pipelines.config.providers import (
     Interval,
@@ -120,25 +121,6 @@ class Crossovers(Strict):
         return self
 
 
-class Freshness(Strict):
-    """When bars are due, from the exchange calendar (early closes included)."""
-
-    daily_grace_minutes: int = Field(
-        default=120, ge=0, description="after a session's close, until its daily bar is due"
-    )
-    intraday_delay_minutes: int = Field(
-        default=15, ge=0, description="how far 1-minute bars may lag the clock in a session"
-    )
-
-
-class KnownStep(Strict):
-    """A reviewed price step that no corporate action explains (a real crash or jump)."""
-
-    ticker: str
-    session: date
-    note: str = Field(min_length=1, description="why it is genuine")
-
-
 class Alerts(Strict):
     """A Slack-compatible webhook for failed runs and checks. The URL is a secret: it comes
     from ALERTS__WEBHOOK_URL or .dlt/secrets.toml [alerts] webhook_url, never from
@@ -191,33 +173,6 @@ class Api(Strict):
     )
 
 
-class Revisions(Strict):
-    """What checks/silver/bar_revisions.yml warns about: bars a later landing restated."""
-
-    max_price_change: float = Field(
-        default=0.01, gt=0, description="largest relative change of open, high, low or close"
-    )
-    max_count: int = Field(default=100, ge=0, description="revisions among the sessions checked")
-
-
-class Checks(Strict):
-    """`marketflow check`: thresholds of the health checks and the severity of each check."""
-
-    freshness: Freshness = Freshness()
-    price_step: float = Field(
-        default=0.5, gt=0, description="|close / previous close - 1| on continuous prices"
-    )
-    volume_step: float = Field(default=3.0, gt=1, description="volume / previous volume")
-    stale_after_sessions: int = Field(
-        default=5, ge=1, description="a ticker whose last bar lags the universe's by more"
-    )
-    known_price_steps: list[KnownStep] = Field(default_factory=list)
-    revisions: Revisions = Revisions()
-    severity: dict[str, Literal["warn", "fail"]] = Field(
-        default={}, description="check name -> warn | fail, over the contracts' defaults"
-    )
-
-
 class Shards(Strict):
     """`run --shard K/N` lands a slice of the universe; `run --ingest none` transforms what
     every shard landed (pipelines/run/shards.py)."""
@@ -231,7 +186,7 @@ class Shards(Strict):
 
 # Top-level SQLMesh variables that the models read as well as the pipeline. They live outside
 # `marketflow` because SQLMesh versions a model by the whole value of every variable it reads.
-MODEL_VARIABLES = ("exchange", "adjustment", "crossovers")
+MODEL_VARIABLES = ("exchange", "adjustment", "crossovers", "reconciliation", "repair")
 
 
 class Settings(Strict):
@@ -247,6 +202,12 @@ class Settings(Strict):
     storage: Storage = Storage()
     adjustment: Adjustment = Adjustment()
     crossovers: Crossovers = Crossovers()
+    reconciliation: dict[Interval, Reconcile] = Field(
+        default_factory=dict, description="interval -> the providers compared with its primary"
+    )
+    repair: dict[str, bool] = Field(
+        default_factory=dict, description="provider -> apply the fixes of silver.price_anomalies"
+    )
     checks: Checks = Checks()
     alerts: Alerts = Alerts()
     api: Api = Api()
@@ -286,6 +247,15 @@ class Settings(Strict):
             reason = self.providers[name].cannot_serve(interval)
             if reason:
                 raise ValueError(f"intervals.{interval}: provider {name!r} {reason}")
+        return self
+
+    @model_validator(mode="after")
+    def _data_quality_providers(self) -> Settings:
+        problem = data_quality_problem(
+            self.reconciliation, self.repair, self.intervals, self.providers
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     def provider_for(self, interval: str) -> tuple[str, ProviderSettings] | None:

@@ -8,7 +8,7 @@ then the manifest. dlt's filesystem destination cannot partition by a value insi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from dlt.extract.source import DltSource
 
 from pipelines.checkpoints import checkpoint
+from pipelines.config.constants import BAR_TABLES, PRIMARY_TABLES
 from pipelines.ingest.raw_store import LandedFile, Manifest, RawStore, partition_path
 from pipelines.ingest.sources.normalize import local_dates
 from pipelines.ingest.sources.schema import META_ORIGIN, META_SHA256
@@ -47,12 +48,14 @@ def land(
     record_origins: bool = True,
     progress: Progress | None = None,
     keep: Callable[[str], bool] | None = None,
+    tables: Mapping[str, str] = PRIMARY_TABLES,
 ) -> Manifest | None:
     """Land everything the source yields; return the committed manifest, or None if the
     source had nothing new. `record_origins` is False when the source was asked for part of
     its input only (a window, some tickers): its files must then be read again later. `keep`:
     land only the rows of the tickers it accepts (a shard's; a provider may yield more, as the
-    files provider yields every corporate action of its file)."""
+    files provider yields every corporate action of its file). `tables`: which of the source's
+    tables to land, under which raw table (a secondary provider's bars land apart)."""
     landed_at = datetime.now(UTC)
     manifest = Manifest(
         load_id=load_id,
@@ -66,18 +69,18 @@ def land(
     store.begin_landing(
         load_id,
         [
-            partition_path(t, interval if t == "bars" else None, source_name, "*", day).replace(
+            partition_path(t, interval if t in BAR_TABLES else None, source_name, "*", day).replace(
                 "ticker=%2A", "ticker=*"
             )
             + f"/{load_id}-*.parquet"
-            for t in ("bars", "corporate_actions")
+            for t in tables.values()
         ],
     )
     written = _Files(store, manifest, load_id, interval, source_name, exchange_timezone, day, keep)
-    for table_name in ("bars", "corporate_actions"):
-        if table_name not in source.resources:
+    for resource, table_name in tables.items():
+        if resource not in source.resources:
             continue
-        for item in source.resources[table_name]:
+        for item in source.resources[resource]:
             if not isinstance(item, pa.Table):
                 raise TypeError(f"source {source_name!r} yielded {type(item).__name__}, not Arrow")
             meta = item.schema.metadata or {}
@@ -136,7 +139,7 @@ class _Files:
         if not self.buffer:
             return
         table, self.buffer, self.buffered = pa.concat_tables(self.buffer), [], 0
-        interval = self.interval if table_name == "bars" else None
+        interval = self.interval if table_name in BAR_TABLES else None
         for ticker, part in split_by_ticker(table):
             if self.keep is not None and not self.keep(ticker):
                 continue

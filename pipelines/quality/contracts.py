@@ -16,27 +16,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 from soda_core.contracts import verify_contract_locally
 
-from pipelines.analytics import bar_rules, price_anomalies
 from pipelines.checkpoints import checkpoint
 from pipelines.config import ConfigError, Project
 from pipelines.config.loader import read_yaml
-from pipelines.quality.freshness import due_session, due_text, due_times, skip_reason
+from pipelines.quality.contract_variables import WHOLE_HISTORY, WINDOW_VARIABLE, variables
+from pipelines.quality.freshness import due_text, due_times, skip_reason
 from pipelines.quality.results import CheckResult
 from pipelines.warehouse.engines import Warehouse
 
 CONTRACTS = "checks"  # under the project folder, beside models/
 LAYERS = ("bronze", "silver", "gold")
-WHOLE_HISTORY = date(1900, 1, 1)
 DATA_SOURCE = "marketflow"
 EXAMPLES = 3  # failing rows shown in a failed_rows check's detail
-WINDOW_VARIABLE = "SINCE"
 DUE_VARIABLES = ("DAILY_DUE", "MINUTE_DUE", "DUE_SESSION")  # DUE_SESSION: a date
 _VARIABLE = re.compile(r"\$\{ *var\.([A-Za-z_][A-Za-z_0-9]*) *\}")
 
@@ -88,41 +85,6 @@ def contracts(project: Project) -> list[Contract]:
 
 def check_names(project: Project) -> set[str]:
     return {check["name"] for contract in contracts(project) for check in contract.checks()}
-
-
-def variables(project: Project, now: datetime, since: date = WHOLE_HISTORY) -> dict[str, str]:
-    """Every variable a contract may declare: config.yaml's thresholds, the due times, the
-    window, and the bar rules in the engine's dialect."""
-    checks = project.settings.checks
-    due = due_times(project, now)
-    warehouse = Warehouse.of(project)
-    known = ", ".join(
-        "'" + f"{k.ticker} {k.session.isoformat()}".replace("'", "''") + "'"
-        for k in checks.known_price_steps
-    )
-
-    def sql(text: str) -> str:  # the rules are written in the models' dialect
-        return sqlglot.transpile(text, read="duckdb", write=warehouse.dialect)[0]
-
-    values = {
-        "DATABASE": warehouse.catalog,
-        "DAILY_DUE": (due["1d"] or datetime(1970, 1, 1, tzinfo=UTC)).isoformat(),
-        "MINUTE_DUE": (due["1m"] or datetime(1970, 1, 1, tzinfo=UTC)).isoformat(),
-        "DUE_SESSION": (due_session(project, now) or date(1970, 1, 1)).isoformat(),
-        "PRICE_STEP": repr(float(checks.price_step)),
-        "VOLUME_STEP": repr(float(checks.volume_step)),
-        "STALE_SESSIONS": str(int(checks.stale_after_sessions)),
-        "REVISION_CHANGE": repr(float(checks.revisions.max_price_change)),
-        "REVISION_COUNT": str(int(checks.revisions.max_count)),
-        "KNOWN_STEPS": known or "''",
-        WINDOW_VARIABLE: since.isoformat(),
-        "PRICE_PROBLEM": sql(bar_rules.price_problem_sql("open", "high", "low", "close", "volume")),
-    }
-    for fault in bar_rules.FAULTS:
-        values[f"{fault.upper()}_REASONS"] = sql(bar_rules.fault_condition(fault))
-    for key, text in price_anomalies.RULES:
-        values[f"ANOMALY_{key.upper()}"] = "'" + text.replace("'", "''") + "'"
-    return values
 
 
 def validate_severity(project: Project) -> None:

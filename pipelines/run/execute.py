@@ -21,7 +21,8 @@ from pipelines.quality.contracts import validate_severity
 from pipelines.quality.results import CheckResult, failed
 from pipelines.run.options import RunOptions, resolve_options
 from pipelines.run.outcome import ExitCode, classify, describe
-from pipelines.run.pipeline import RunReport, run_pipeline
+from pipelines.run.pipeline import run_pipeline
+from pipelines.run.report import RunReport
 from pipelines.run.runlog import RunRecord, encoded_row, send_alert, write_run
 from pipelines.run.shards import ShardRecord, write_record
 from pipelines.run.summary import Summary, summarize

@@ -8,7 +8,7 @@ from datetime import date
 
 from pipelines.config import Project
 from pipelines.quality.checks import row_counts
-from pipelines.run.pipeline import RunReport
+from pipelines.run.report import RunReport
 from pipelines.warehouse import queries
 from pipelines.warehouse.engines import Warehouse
 

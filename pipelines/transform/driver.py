@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pandas as pd
 from sqlmesh import Context
 from sqlmesh.utils.errors import SQLMeshError
 
@@ -21,6 +22,9 @@ from pipelines.checkpoints import checkpoint
 from pipelines.config import Project
 from pipelines.transform.pending import UNIVERSE, Pending, pending_changes
 from pipelines.warehouse.sqlmesh import schema_table, sqlmesh_context
+
+REPAIRS = "silver.repairs"
+EVERY_SESSION = date(1900, 1, 1)
 
 
 class TransformError(RuntimeError):
@@ -33,6 +37,13 @@ class TransformResult:
     end: date
     planned: bool
     pending: Pending = field(default_factory=Pending)  # to mark once the verdict is out
+
+    @property
+    def changed_from(self) -> date | None:
+        """The first session whose silver or gold this run may have changed: every session
+        when a plan rebuilt models (a model or a setting they read changed), else the
+        restatement's first (None: nothing changed)."""
+        return EVERY_SESSION if self.planned else self.restated_from
 
 
 def readers_of(context: Context, of: set[str] | None = None) -> list[str]:
@@ -77,6 +88,16 @@ def missing_inputs(context: Context) -> list[str]:
     )
 
 
+def repaired_before(context: Context, since: date) -> date | None:
+    """The first session before `since` that a repair found since then reaches back to."""
+    found = context.fetchdf(
+        f"SELECT MIN(session_date) AS first FROM {REPAIRS} "
+        f"WHERE detected_on >= '{since.isoformat()}' AND session_date < '{since.isoformat()}'"
+    )
+    first = found["first"].iloc[0] if len(found) else None
+    return None if first is None or pd.isna(first) else pd.Timestamp(first).date()
+
+
 def has_prod(context: Any) -> bool:
     return context.state_reader.get_environment("prod") is not None
 
@@ -117,6 +138,20 @@ def transform(project: Project, end: date, console: Any | None = None) -> Transf
         status = context.run("prod", execution_time=exec_time)
         if getattr(status, "is_failure", False):
             raise TransformError("SQLMesh run failed; see the model errors above")
+        # A unit error is repaired once it steps back, up to a week after it began: what the
+        # repair changes before this run's sessions is restated from where it began.
+        if existed and restated is not None and (back := repaired_before(context, restated)):
+            context.plan(
+                "prod",
+                restate_models=[REPAIRS],
+                start=back,
+                end=end,
+                no_prompts=True,
+                auto_apply=True,
+                execution_time=exec_time,
+                skip_tests=True,
+            )
+            restated = back
         checkpoint("transform.done")
         return TransformResult(restated, end, planned, pending)
     except SQLMeshError as exc:

@@ -106,6 +106,14 @@ def last_run(db: Reader) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def provider_agreement(db: Reader) -> list[dict[str, Any]]:
+    """How often each pair of providers agrees (gold.provider_agreement), per interval."""
+    return db.rows(
+        "SELECT interval, primary_source, secondary, compared, agreed, agreement_rate "
+        "FROM gold.provider_agreement ORDER BY interval, primary_source, secondary"
+    )
+
+
 def row_count(db: Warehouse, table: str) -> int | None:
     """Rows in the table, None when it does not exist."""
     if not db.table_exists(table):

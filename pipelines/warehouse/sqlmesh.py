@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlmesh import Context
+from sqlmesh.core.config import DuckDBConnectionConfig, GatewayConfig
 from sqlmesh.core.console import NoopConsole, set_console
 
 from pipelines.config import Project
@@ -44,3 +45,22 @@ def project_models(project: Project) -> Mapping[str, Any]:
     if key not in _LOADED:
         sqlmesh_context(project).close()
     return _LOADED[key]
+
+
+# The gateway the models are rendered for when they are evaluated outside the warehouse (the
+# as-of reads): an in-memory DuckDB, whose default catalog is what a scratch DuckDB calls
+# itself, so the rendered names resolve there.
+RENDERING_GATEWAY = "rendering"
+RENDERING_CATALOG = "memory"
+
+
+def rendering_context(project: Project) -> Context:
+    """A SQLMesh context that renders the project's models as DuckDB SQL, with no connection
+    to the project's warehouse (an API may hold only the reader's credentials). Bronze is
+    external there on every gateway, even where models/bronze/ build it."""
+    set_console(NoopConsole())
+    gateway = GatewayConfig(connection=DuckDBConnectionConfig(database=":memory:"))
+    config = project.sqlmesh_config.model_copy(
+        update={"gateways": {RENDERING_GATEWAY: gateway}, "default_gateway": RENDERING_GATEWAY}
+    )
+    return Context(paths=str(project.root), config=config, gateway=RENDERING_GATEWAY)

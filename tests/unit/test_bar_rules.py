@@ -14,7 +14,8 @@ import yaml
 
 from pipelines.analytics import bar_rules
 from pipelines.config import load_project
-from pipelines.quality.contracts import contracts, variables
+from pipelines.quality.contract_variables import variables
+from pipelines.quality.contracts import contracts
 from pipelines.run.options import run_moment
 from tests.conftest import REPO, make_project
 

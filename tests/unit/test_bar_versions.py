@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from pipelines.analytics.bar_rules import BAR_VALUES
+from pipelines.config.constants import BAR_KEY
 from pipelines.ingest.bronze.schemas import BRONZE_BARS_SCHEMA
 from pipelines.ingest.bronze.versions import new_versions
-from pipelines.ingest.sources.schema import BAR_KEY
 
 DAY1, DAY2 = datetime(2024, 1, 2, 5, tzinfo=UTC), datetime(2024, 1, 3, 5, tzinfo=UTC)
 FETCHED = datetime(2024, 2, 1, tzinfo=UTC)

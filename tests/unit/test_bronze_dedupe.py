@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.config.constants import BAR_KEY
 from pipelines.ingest.bronze.dedupe import BAR_VALUES, split_conflicts
 from pipelines.ingest.bronze.schemas import BRONZE_BARS_SCHEMA, CONFLICTS_SCHEMA
-from pipelines.ingest.sources.schema import BAR_KEY
 
 DAY0 = datetime(2024, 1, 2, 5, tzinfo=UTC)
 

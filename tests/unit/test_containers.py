@@ -106,7 +106,9 @@ def test_compose_writes_no_secret_and_the_api_reads_as_the_reader_only() -> None
     assert calls and all(sub in cli_commands() for _, sub in calls), calls
     init = REPO / "deploy" / "postgres-init.sh"
     assert (REPO / "deploy" / services["postgres"]["volumes"][1].split(":")[0]).resolve() == init
-    assert "GRANT USAGE ON SCHEMA silver, gold, ops TO marketflow_reader" in init.read_text()
+    assert (
+        "GRANT USAGE ON SCHEMA bronze, silver, gold, ops TO marketflow_reader" in init.read_text()
+    )
 
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")

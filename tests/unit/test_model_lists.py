@@ -36,6 +36,7 @@ def test_the_models_that_read_bronze_are_restated(context) -> None:
         "silver.bars_1m_checked",
         "silver.corporate_actions",
         "silver.quarantine",
+        "silver.reconciliation",
         "silver.tickers",
     }
 

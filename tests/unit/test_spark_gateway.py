@@ -58,7 +58,7 @@ def test_bronze_is_external_except_on_spark(project_root: Path) -> None:
         finally:
             context.close()
     external = {"bars", "corporate_actions", "bar_conflicts", "bar_versions", "action_versions",
-                "tickers", "raw_loads"}  # fmt: skip
+                "secondary_bars", "tickers", "raw_loads"}  # fmt: skip
     assert kinds["local"] == {f"bronze.{t}": "EXTERNAL" for t in external}
     assert kinds["spark"] == {
         "bronze.bars": "VIEW",
@@ -67,10 +67,12 @@ def test_bronze_is_external_except_on_spark(project_root: Path) -> None:
         "bronze.bar_copies": "VIEW",
         "bronze.bar_versions": "VIEW",
         "bronze.action_versions": "VIEW",
+        "bronze.secondary_bars": "VIEW",
         "bronze.tickers": "EXTERNAL",
         "bronze.raw_loads": "EXTERNAL",
         "bronze.raw_bar_files": "EXTERNAL",
         "bronze.raw_action_files": "EXTERNAL",
+        "bronze.raw_secondary_bar_files": "EXTERNAL",
     }
 
 

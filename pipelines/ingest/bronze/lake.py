@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.config import Project
-from pipelines.config.constants import BRONZE_DATASET, RAW_LOADS_TABLE
+from pipelines.config.constants import BRONZE_DATASET, RAW_LOADS_TABLE, SECONDARY_BARS_TABLE
 from pipelines.config.spark import spark_raw_url
 from pipelines.ingest.bronze.landings import BronzeResult, raw_loads_table
 from pipelines.ingest.bronze.state import merged_load_ids, pending_manifests
@@ -24,11 +24,13 @@ from pipelines.warehouse.spark_warehouse import SparkWarehouse
 RAW_FILES = {
     "bars": ("raw_bar_files", BAR_SCHEMA),
     "corporate_actions": ("raw_action_files", ACTION_SCHEMA),
+    SECONDARY_BARS_TABLE: ("raw_secondary_bar_files", BAR_SCHEMA),
 }
 
 
 def register_raw_store(project: Project, warehouse: SparkWarehouse) -> None:
-    """The raw store's two folders as the warehouse's external tables (idempotent)."""
+    """The raw store's folders of bars and actions as the warehouse's external tables
+    (idempotent)."""
     root = spark_raw_url(project.settings.storage.raw_url, project.root).rstrip("/")
     for folder, (table, schema) in RAW_FILES.items():
         if "://" not in root:  # a local store: Spark wants the folder (S3 has none)

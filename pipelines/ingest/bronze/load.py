@@ -16,13 +16,17 @@ import pyarrow as pa
 from pipelines.analytics.bar_rules import ACTION_VALUES, BAR_VALUES
 from pipelines.config import Project
 from pipelines.config.constants import (
+    ACTION_KEY,
     ACTION_VERSIONS_TABLE,
     ACTIONS_TABLE,
+    BAR_KEY,
     BAR_VERSIONS_TABLE,
     BARS_TABLE,
     BRONZE_DATASET,
     CONFLICTS_TABLE,
     RAW_LOADS_TABLE,
+    SECONDARY_BARS_TABLE,
+    SECONDARY_KEY,
 )
 from pipelines.ingest.bronze.dedupe import latest_per_key, split_conflicts
 from pipelines.ingest.bronze.lake import record_landings
@@ -41,7 +45,6 @@ from pipelines.ingest.bronze.state import (
 )
 from pipelines.ingest.bronze.versions import new_versions
 from pipelines.ingest.raw_store import Manifest, RawStore
-from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY
 from pipelines.warehouse.engines import Warehouse
 
 PAGE_ROWS = 500_000
@@ -53,36 +56,17 @@ HISTORY = {
 Held = Callable[[str, pa.Table, pa.Schema], pa.Table]
 
 
-def _pages(
-    store: RawStore,
-    manifests: Sequence[Manifest],
-    table: str,
-    key: Sequence[str],
-    schema: pa.Schema,
-    held: Held,
+def _landed(
+    store: RawStore, manifests: Sequence[Manifest], table: str, schema: pa.Schema
 ) -> Iterator[pa.Table]:
-    """Every landed file of `table` with its landing's load id, one row per key (the one landed
-    last), in pages of about PAGE_ROWS. All files of a ticker go in the same page, so
-    de-duplicating page by page is exact and memory stays bounded by the page. Bars a landing
-    carried twice with different values go to CONFLICTS_TABLE instead (split_conflicts). The
-    page's new versions of a key go to the table's history (versions.py), compared with what
-    bronze holds (`held`: the rows bronze holds now of the page's tickers)."""
-    history, values = HISTORY[table]
-    split = split_conflicts if table == "bars" else lambda *a: (latest_per_key(*a), None)
+    """Every landed file of raw `table` with its landing's load id, in pages of about
+    PAGE_ROWS rows in landing order. All files of a ticker go in the same page, so
+    de-duplicating page by page is exact and memory stays bounded by the page."""
     by_ticker: dict[str, list[tuple[str, str]]] = {}
     for manifest in manifests:  # landing order
         for landed in manifest.files:
             if landed.table == table:
                 by_ticker.setdefault(landed.ticker, []).append((manifest.load_id, landed.path))
-    if table == "bars":
-        # Always (also empty), so the table exists for silver.quarantine from the first run.
-        yield dlt.mark.with_table_name(CONFLICTS_SCHEMA.empty_table(), CONFLICTS_TABLE)
-    yield dlt.mark.with_table_name(schema.empty_table(), history)  # likewise for silver
-    if not by_ticker:
-        # An empty page still creates the table, so silver can always read it (a landing of
-        # 1-minute bars, say, has no corporate actions).
-        yield schema.empty_table()
-        return
     page: list[pa.Table] = []
     rows = 0
     for position, files in enumerate(by_ticker.values(), start=1):
@@ -92,14 +76,51 @@ def _pages(
             page.append(part.select(schema.names).cast(schema))
             rows += part.num_rows
         if rows >= PAGE_ROWS or position == len(by_ticker):
-            landed = pa.concat_tables(page)
-            good, conflicts = split(landed, key, schema)
-            yield good
-            if conflicts is not None and conflicts.num_rows:
-                yield dlt.mark.with_table_name(conflicts, CONFLICTS_TABLE)
-            versions = new_versions(landed, held(table, landed, schema), key, values, conflicts)
-            yield dlt.mark.with_table_name(versions, history)
+            yield pa.concat_tables(page)
             page, rows = [], 0
+
+
+def _pages(
+    store: RawStore,
+    manifests: Sequence[Manifest],
+    table: str,
+    key: Sequence[str],
+    schema: pa.Schema,
+    held: Held,
+) -> Iterator[pa.Table]:
+    """Every landed file of `table`, one row per key (the one landed last), in pages
+    (_landed). Bars a landing carried twice with different values go to CONFLICTS_TABLE
+    instead (split_conflicts). The page's new versions of a key go to the table's history
+    (versions.py), compared with what bronze holds (`held`: the rows bronze holds now of the
+    page's tickers)."""
+    history, values = HISTORY[table]
+    split = split_conflicts if table == "bars" else lambda *a: (latest_per_key(*a), None)
+    if table == "bars":
+        # Always (also empty), so the table exists for silver.quarantine from the first run.
+        yield dlt.mark.with_table_name(CONFLICTS_SCHEMA.empty_table(), CONFLICTS_TABLE)
+    yield dlt.mark.with_table_name(schema.empty_table(), history)  # likewise for silver
+    # An empty page first: it creates the table, so silver can always read it (a landing of
+    # 1-minute bars, say, has no corporate actions).
+    yield schema.empty_table()
+    for landed in _landed(store, manifests, table, schema):
+        good, conflicts = split(landed, key, schema)
+        yield good
+        if conflicts is not None and conflicts.num_rows:
+            yield dlt.mark.with_table_name(conflicts, CONFLICTS_TABLE)
+        versions = new_versions(landed, held(table, landed, schema), key, values, conflicts)
+        yield dlt.mark.with_table_name(versions, history)
+
+
+def _secondary_pages(store: RawStore, manifests: Sequence[Manifest], held: Held) -> Iterator:
+    """The bars secondary providers sent (reconciliation): every version of each bar of each
+    provider, compared with the versions bronze holds; a landing that carried a bar twice with
+    different values adds no version of it (there is nothing to compare it by)."""
+    schema = BRONZE_BARS_SCHEMA
+    yield schema.empty_table()  # the table exists for silver.reconciliation from the first run
+    for landed in _landed(store, manifests, SECONDARY_BARS_TABLE, schema):
+        _, conflicts = split_conflicts(landed, SECONDARY_KEY, schema)
+        previous = held(SECONDARY_BARS_TABLE, landed, schema)
+        yield new_versions(landed, previous, SECONDARY_KEY, BAR_VALUES, conflicts)
 
 
 @dlt.source(name="raw_store")
@@ -126,6 +147,14 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest], held: Held)
         )
 
     @dlt.resource(
+        name=SECONDARY_BARS_TABLE,
+        primary_key=(*SECONDARY_KEY, "load_id"),
+        write_disposition={"disposition": "merge", "strategy": "upsert"},
+    )
+    def secondary_bars() -> Iterator[pa.Table]:
+        yield from _secondary_pages(store, manifests, held)
+
+    @dlt.resource(
         name=RAW_LOADS_TABLE,
         primary_key="load_id",
         write_disposition={"disposition": "merge", "strategy": "upsert"},
@@ -149,7 +178,7 @@ def raw_store_source(store: RawStore, manifests: Sequence[Manifest], held: Held)
             write_disposition=upsert,
             create_table_variant=True,
         )
-    return bar_pages, action_pages, raw_loads()
+    return bar_pages, action_pages, secondary_bars(), raw_loads()
 
 
 def load_bronze(
@@ -170,11 +199,15 @@ def load_bronze(
     rebuild = bool(loaded) and not warehouse.table_exists(f"{BRONZE_DATASET}.{BAR_VERSIONS_TABLE}")
     manifests = pending_manifests(store, set() if rebuild else loaded)
     result = BronzeResult(manifests=manifests)
-    if not manifests:
+    # A bronze from before bronze.secondary_bars gets it (empty) even in a run with nothing new.
+    added = bool(loaded) and not warehouse.table_exists(f"{BRONZE_DATASET}.{SECONDARY_BARS_TABLE}")
+    if not manifests and not added:
         return result
-    if status:
+    if status and manifests:
         why = " (building bronze's history from the raw store)" if rebuild else ""
         status(f"merging {len(manifests)} landing(s) into bronze{why}")
+    elif status:
+        status(f"creating bronze.{SECONDARY_BARS_TABLE}")
     held = _held_nothing if rebuild else partial(held_rows, pipeline)
     info = pipeline.run(raw_store_source(store, manifests, held))
     info.raise_on_failed_jobs()
@@ -196,6 +229,10 @@ INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS bars_key ON {bars} (ticker, interval, ts)",
     "CREATE INDEX IF NOT EXISTS bars_ts ON {bars} (ts)",
     "CREATE UNIQUE INDEX IF NOT EXISTS actions_key ON {actions} (ticker, ex_date, action)",
+    # The as-of reads (pipelines/transform/as_of.py) and silver.reconciliation pick a ticker's
+    # versions.
+    "CREATE INDEX IF NOT EXISTS bar_versions_key ON {bar_versions} (ticker, interval, ts)",
+    "CREATE INDEX IF NOT EXISTS secondary_bars_key ON {secondary_bars} (ticker, interval, ts)",
 )
 
 
@@ -204,6 +241,8 @@ def _create_indexes(pipeline: dlt.Pipeline) -> None:
         names = {
             "bars": client.make_qualified_table_name(BARS_TABLE),
             "actions": client.make_qualified_table_name(ACTIONS_TABLE),
+            "bar_versions": client.make_qualified_table_name(BAR_VERSIONS_TABLE),
+            "secondary_bars": client.make_qualified_table_name(SECONDARY_BARS_TABLE),
         }
         for statement in INDEXES:
             client.execute_sql(statement.format(**names))

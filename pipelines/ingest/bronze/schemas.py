@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from pipelines.ingest.sources.schema import ACTION_SCHEMA, BAR_KEY, BAR_SCHEMA
+from pipelines.config.constants import BAR_KEY
+from pipelines.ingest.sources.schema import ACTION_SCHEMA, BAR_SCHEMA
 
 BRONZE_BARS_SCHEMA = BAR_SCHEMA.append(pa.field("load_id", pa.string(), nullable=False))
 # A conflict row: one distinct version of a key that a single landing carried more than once.

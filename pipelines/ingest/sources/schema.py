@@ -45,11 +45,6 @@ ACTION_SCHEMA = pa.schema(
     ]
 )
 
-# dlt column hints matching the schemas above, so a source can also be run straight into a
-# destination with `pipeline.run(source)`.
-BAR_KEY = ("ticker", "interval", "ts")
-ACTION_KEY = ("ticker", "ex_date", "action")
-
 # Arrow schema metadata keys a source may attach to a table; raw landing records them.
 META_ORIGIN = b"marketflow.origin"  # e.g. the drop file's name
 META_SHA256 = b"marketflow.sha256"  # fingerprint of that origin, to skip it next time

@@ -21,7 +21,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from pipelines.ingest.sources.schema import ACTION_KEY, BAR_KEY, Rejection, SourceRequest
+from pipelines.config.constants import ACTION_KEY, BAR_KEY
+from pipelines.ingest.sources.schema import Rejection, SourceRequest
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -18,6 +18,7 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from pipelines.config import Project
+from pipelines.config.constants import ACTION_KEY, BAR_KEY
 from pipelines.config.providers import FilesProvider
 from pipelines.ingest.sources.files.drop_folder import (
     DropFile,
@@ -34,8 +35,6 @@ from pipelines.ingest.sources.files.readers import (
     read_bars_file,
 )
 from pipelines.ingest.sources.schema import (
-    ACTION_KEY,
-    BAR_KEY,
     META_ORIGIN,
     META_SHA256,
     Rejection,
