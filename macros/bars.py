@@ -6,6 +6,8 @@ uses."""
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 from sqlmesh import macro
 from sqlmesh.core.macros import MacroEvaluator
@@ -60,13 +62,17 @@ def as_traded_bars(
             f"SELECT v.* FROM {source} AS v JOIN (SELECT {key}, MAX(load_id) AS load_id "
             f"FROM {source} WHERE {window} GROUP BY {key}) AS latest USING ({key}, load_id)"
         )
+    # Names of its own for each expansion: SQLMesh lifts the CTEs of every subquery to the top,
+    # where Spark refuses a name twice (a model may read both sides, and both intervals).
+    tag = re.sub(r"\W+", "_", f"{source}_{interval.name}_{before}")
+    bars, splits = f"interval_bars_{tag}", f"splits_after_{tag}"
     query = exp.maybe_parse(
         f"""
-        WITH interval_bars AS (
+        WITH {bars} AS (
           {chosen}
-        ), splits_after AS (
+        ), {splits} AS (
           SELECT b.ticker, b.ts, b.source, EXP(SUM(LN(s.value))) AS factor
-          FROM interval_bars AS b
+          FROM {bars} AS b
           JOIN silver.corporate_actions AS s
             ON s.ticker = b.ticker
             AND s.action = 'split'
@@ -87,8 +93,8 @@ def as_traded_bars(
           b.provider_adj_close,
           b.source,
           b.load_id
-        FROM interval_bars AS b
-        LEFT JOIN splits_after AS f
+        FROM {bars} AS b
+        LEFT JOIN {splits} AS f
           ON f.ticker = b.ticker AND f.ts = b.ts AND f.source = b.source
         """,
         dialect=d,

@@ -6,7 +6,7 @@ MODEL (
   cron '@daily',
   grain (ticker, session_date, rule),
   tags (published, may_be_empty, daily),
-  description 'Steps in the as-traded daily closes that the corporate actions do not explain, with the evidence: a step like a split ratio with no split action, a split action whose ex-date shows no step of its ratio, and a step of 100x that steps back within a few sessions (a unit error: every session of it). A flag, not a removal: the bars stay in silver. Found by the bar that completes the evidence (detected_on), which keeps the model incremental. Ratios and tolerances: pipelines/analytics/price_anomalies.py.',
+  description 'Steps in the as-traded daily closes that the corporate actions do not explain, with the evidence: a step like a split ratio with no split action, a split action whose ex-date shows no step of its ratio, and a step of 100x that steps back within a few sessions (a unit error: every session of it); a close a split or unit ratio off its own day''s range (adjusted on its own: silver refused that bar). A flag, not a removal: the bars stay in silver. Found by the bar that completes the evidence (detected_on), which keeps the model incremental. Ratios and tolerances: pipelines/analytics/price_anomalies.py.',
   audits (
     unique_combination_of_columns(columns := (ticker, session_date, rule)),
     not_null(columns := (ticker, session_date, rule, detected_on, step))
@@ -98,19 +98,43 @@ WITH bars AS (
     ON b.ticker = u.ticker AND b.session_index >= u.first_index AND b.session_index < u.back_index
   JOIN steps AS back
     ON back.ticker = u.ticker AND back.session_index = u.back_index
+), range_rule AS (
+  -- A close outside its own day's range by a split or unit ratio (of the range's middle):
+  -- the close adjusted, the high and low not. Silver refused the bar; this says what it is.
+  SELECT
+    ticker,
+    session_date,
+    @anomaly_rule(close_outside_range) AS rule,
+    session_date AS detected_on,
+    close / ((high + low) / 2) AS step,
+    COALESCE(
+      @unit_step(close / ((high + low) / 2)),
+      @split_ratio_near(close / ((high + low) / 2))
+    ) AS expected_step,
+    CAST(NULL AS DATE) AS previous_session,
+    CAST(NULL AS DOUBLE) AS previous_close,
+    close
+  FROM silver.bars_daily_checked
+  WHERE session_date BETWEEN @start_ds AND @end_ds
+    AND reject_reason = @quarantine_reason(close_outside_range)
+    AND high > 0
+    AND low > 0
 ), found AS (
   SELECT * FROM split_rules
   UNION ALL
   SELECT * FROM unit_error
+  UNION ALL
+  SELECT * FROM range_rule
+  WHERE expected_step IS NOT NULL
 )
 SELECT
   ticker, -- Ticker symbol
   session_date, -- The session that looks wrong (exchange-zone date)
   rule, -- What it looks like (pipelines/analytics/price_anomalies.py)
   detected_on, -- The session whose bar completed the evidence
-  step, -- Previous close / close, as traded: about 2 for a 2:1 split
+  step, -- Previous close / close, as traded: about 2 for a 2:1 split (a close off its range: close / the range's middle)
   expected_step, -- The step the rule expected: the split ratio, or 1 / the unit error's 100
-  previous_session, -- The session before the step (for a unit error: before it began)
+  previous_session, -- The session before the step (for a unit error: before it began; none for a close off its range)
   previous_close, -- Close of that session, as traded
   close -- Close of this session, as traded
 FROM found

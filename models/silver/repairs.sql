@@ -33,5 +33,6 @@ FROM silver.price_anomalies AS a
 JOIN silver.bars_daily_clean AS b
   ON b.ticker = a.ticker AND b.session_date = a.session_date
 WHERE a.detected_on BETWEEN @start_ds AND @end_ds
+  AND a.rule IN (@anomaly_rule(missed_split), @anomaly_rule(split_without_step), @anomaly_rule(unit_error))
   AND @repair_on(b.source)
 ORDER BY a.detected_on, a.ticker, a.session_date

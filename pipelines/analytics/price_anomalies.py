@@ -28,6 +28,9 @@ RULES = (
     ("missed_split", "step like a split, no split action"),
     ("split_without_step", "split action, no step in the prices"),
     ("unit_error", "100x step that steps back"),
+    # A close a split or unit ratio away from its own day's range: adjusted (or scaled) on its
+    # own, its high and low not (silver refuses the bar: close outside low-high).
+    ("close_outside_range", "close a split or unit ratio off its day's range"),
 )
 
 

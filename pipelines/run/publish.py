@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from pipelines.config import ConfigError, Project
 from pipelines.run.runlog import RunRecord
+from pipelines.transform.as_of import replay_sources
 from pipelines.warehouse.engines import Warehouse
-from pipelines.warehouse.serving import Published, publish
+from pipelines.warehouse.serving import Published, publish, served_tables
 from pipelines.warehouse.spark_warehouse import SparkWarehouse
 from pipelines.warehouse.sqlmesh import project_models
 
@@ -23,7 +24,10 @@ def publish_serving(
     if not isinstance(warehouse, SparkWarehouse):
         return None
     staging = warehouse.warehouse_dir.parent / STAGING
-    return publish(warehouse, project_models(project), staging, progress)
+    models = project_models(project)
+    # The as-of reads of the served tables replay the models from bronze's versions: served too.
+    replayed = replay_sources(project, list(served_tables(models)))
+    return publish(warehouse, models, staging, progress, replayed)
 
 
 def execute_publish(project: Project, progress: Callable[[str], None]) -> Published:

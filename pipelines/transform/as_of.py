@@ -50,6 +50,15 @@ HISTORY = {
 LOADS = f"{BRONZE_DATASET}.{RAW_LOADS_TABLE}"
 
 
+def replay_sources(project: Project, outputs: Sequence[str]) -> list[str]:
+    """Every table an as-of read of `outputs` reads from the warehouse."""
+    found = {LOADS}
+    for source in plan(project, outputs).sources:
+        history = HISTORY.get(source.name)
+        found.add(history[0] if history else source.name)
+    return sorted(found)
+
+
 @contextmanager
 def reading(
     project: Project,

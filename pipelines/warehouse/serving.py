@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,14 @@ class Served:
     grain: tuple[str, ...]  # the copy's sort order
 
 
-def served_tables(models: Mapping[str, Any]) -> dict[str, Served]:
-    """schema.table of each served model: its columns and its grain."""
+def served_tables(models: Mapping[str, Any], extra: Collection[str] = ()) -> dict[str, Served]:
+    """schema.table of each served model, and of the models named in `extra` (what the as-of
+    reads replay the models from: bronze's versions, the calendar): its columns and grain."""
     found = {}
     for model in models.values():
         name = schema_table(model.fqn)
-        if name.split(".")[0] in SERVED_SCHEMAS and set(SERVED_TAGS) & set(model.tags):
+        served = name.split(".")[0] in SERVED_SCHEMAS and set(SERVED_TAGS) & set(model.tags)
+        if served or name in extra:
             grain = tuple(c.sql() for g in model.grains for c in g.flatten())
             found[name] = Served(tuple(model.columns_to_types or ()), grain)
     return dict(sorted(found.items()))
@@ -60,12 +62,13 @@ def publish(
     models: Mapping[str, Any],
     staging: Path,
     progress: Callable[[str], None] = lambda _: None,
+    extra: Collection[str] = (),
 ) -> Published:
-    """Copy the served tables from `warehouse` to its serving store (staging: where the
-    Parquet files wait; emptied afterwards)."""
+    """Copy the served tables (and `extra`) from `warehouse` to its serving store (staging:
+    where the Parquet files wait; emptied afterwards)."""
     serving = warehouse.serving_store
     started = time.perf_counter()
-    tables = served_tables(models)
+    tables = served_tables(models, extra)
     shutil.rmtree(staging, ignore_errors=True)
     try:
         folders, rows = {}, {}

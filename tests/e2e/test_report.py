@@ -115,6 +115,9 @@ def test_quality_intraday_returns_and_crossovers_show_real_rows(site) -> None:
     assert re.search(rf"Passed\s+{passed}\s", quality), quality[:400]
     assert "no unexplained price steps" in quality
     assert "No bar is quarantined" in quality  # the demo's silver.quarantine is empty
+    # The demo's real actions explain every step, and it compares no providers.
+    assert project.scalar("SELECT COUNT(*) FROM silver.price_anomalies") == 0
+    assert "No price anomaly" in quality and "No interval is reconciled" in quality
     vwap = project.scalar(
         "SELECT vwap FROM gold.intraday_sessions WHERE ticker = 'AAPL' ORDER BY session_date DESC"
     )

@@ -65,12 +65,20 @@ def checks_of_last_run(project: Project) -> pd.DataFrame:
     return frame.sort_values(["dataset", "name"]).reset_index(drop=True)
 
 
+def before_restatement(project: Project) -> str:
+    """The moment the first run's last landing landed (the restatement is the newest)."""
+    landed = project.query("SELECT load_id, landed_at FROM bronze.raw_loads ORDER BY load_id")
+    return landed["landed_at"].iloc[-2].isoformat()
+
+
 def api_answers(project: Project, monkeypatch: pytest.MonkeyPatch) -> dict:
     for name, value in project.env.items():
         monkeypatch.setenv(name, value)
+    then = {"adjusted": "true", "as_of": before_restatement(project)}
     with TestClient(create_app(load_project(project.config))) as api:
         health = api.get("/health").json()
         return {
+            "as_of": api.get(f"/v1/bars/{RESTATED[0]}", params=then).json()["data"],
             "bars": api.get("/v1/bars/IBM", params={"adjusted": "true"}).json()["data"],
             "minutes": api.get("/v1/bars/AAPL", params={"interval": "1m"}).json()["data"],
             "features": api.get("/v1/features/AAPL").json()["data"],
@@ -135,5 +143,10 @@ def test_spark_builds_what_duckdb_builds(tmp_path: Path, monkeypatch: pytest.Mon
     contracts = {k: c[c["name"] != "row_count"].reset_index(drop=True) for k, c in checks.items()}
     assert len(contracts["spark"]) >= 15
     pd.testing.assert_frame_equal(contracts["spark"], contracts["duckdb"])
-    # The API reads the serving copy: the same answers, and the run that published it.
-    assert_close(api_answers(spark, monkeypatch), api_answers(duck, monkeypatch))
+    # The API reads the serving copy: the same answers, and the run that published it; as of
+    # the moment before the restatement, the close the first landing sent.
+    answers = api_answers(spark, monkeypatch)
+    assert_close(answers, api_answers(duck, monkeypatch))
+    then = next(b for b in answers["as_of"] if b["session_date"] == RESTATED[1])
+    original = demo.bundled_bars().set_index(["Ticker", "Date"]).loc[RESTATED, "Close"]
+    assert then["close"] == pytest.approx(original, rel=1e-12)

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines import client
 from pipelines.ingest import demo_data as demo
 from pipelines.ingest.bronze.schemas import BRONZE_BARS_SCHEMA
 from tests.conftest import AS_OF, BACKENDS
@@ -105,6 +106,12 @@ def test_a_restated_bar_keeps_its_old_version_and_reads_as_of_a_moment_answer_wh
     assert close_of(now["as_traded"], "IBM", "2005-03-01") == original["Low"]
     assert close_of(then["as_traded"], "IBM", "2005-03-01") == original["Close"]
     assert_same_answers(then, held["answers"])
+    # The client reads the same, locally (its own reader of the warehouse).
+    for name, value in project.env.items():
+        monkeypatch.setenv(name, value)
+    with client.connect(project.config) as local:
+        frame = local.bars(["AAPL", "IBM"], adjusted=True, as_of=held["at"])
+    pd.testing.assert_frame_equal(frame, held["answers"]["adjusted"])
     # As of any later moment, the models evaluated on the versions equal the warehouse built
     # run by run.
     assert_same_answers(answers(project, monkeypatch, "2100-01-01"), now)

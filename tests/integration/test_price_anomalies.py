@@ -1,6 +1,7 @@
 """Price anomalies on real bundled bars with planted errors: AAPL's real 2:1 split of
 2005-02-28 removed from the actions (a missed split), a phantom 2:1 split on IBM, one MSFT
-session multiplied by 100 (a unit error). Each is found once, with its rule and the step
+session multiplied by 100 (a unit error), IBM's close of 2005-06-01 halved alone (off its
+day's range). Each is found once, with its rule and the step
 computed from the vendor's CSV (pandas); nothing else in the half-year is flagged, and the
 whole demo, with its real actions, flags nothing. With repair on, each is fixed and recorded:
 AAPL's adjusted closes are those the real split gives (pandas, 1e-9), MSFT's session is the
@@ -47,6 +48,8 @@ def plant(project: Project, end: date = date(2005, 6, 30)) -> pd.DataFrame:
     bars = pd.read_csv(project.drop / demo.BAR_FILE)
     pence = (bars["Ticker"] == "MSFT") & (bars["Date"] == "2005-04-12")
     bars.loc[pence, PRICES] *= 100
+    halved = (bars["Ticker"] == "IBM") & (bars["Date"] == "2005-06-01")  # the close alone
+    bars.loc[halved, "Close"] /= 2
     bars.to_csv(project.drop / demo.BAR_FILE, index=False)
     return bars
 
@@ -75,9 +78,13 @@ def test_a_missed_split_a_phantom_split_and_a_unit_error_are_flagged_then_repair
     assert found[["ticker", "session_date", "rule"]].values.tolist() == [
         ["AAPL", pd.Timestamp("2005-02-28"), rule_text("missed_split")],
         ["IBM", pd.Timestamp("2005-05-02"), rule_text("split_without_step")],
+        ["IBM", pd.Timestamp("2005-06-01"), rule_text("close_outside_range")],
         ["MSFT", pd.Timestamp("2005-04-12"), rule_text("unit_error")],
     ]
-    aapl, ibm, msft = found.itertuples()
+    aapl, ibm, ibm_close, msft = found.itertuples()
+    day = bars[(bars["Ticker"] == "IBM") & (bars["Date"] == "2005-06-01")].iloc[0]
+    assert ibm_close.step == pytest.approx(day["Close"] / ((day["High"] + day["Low"]) / 2))
+    assert ibm_close.expected_step == 0.5
     assert aapl.step == pytest.approx(close("AAPL", "2005-02-25") / close("AAPL", "2005-02-28"))
     assert (aapl.expected_step, aapl.previous_session) == (2.0, pd.Timestamp("2005-02-25"))
     assert ibm.step == pytest.approx(close("IBM", "2005-04-29") / close("IBM", "2005-05-02"))
