@@ -10,7 +10,7 @@ from pipelines.config import ConfigError, Project
 from pipelines.run.runlog import RunRecord
 from pipelines.transform.as_of import replay_sources
 from pipelines.warehouse.engines import Warehouse
-from pipelines.warehouse.serving import Published, publish, served_tables
+from pipelines.warehouse.serving import Published, publish
 from pipelines.warehouse.spark_warehouse import SparkWarehouse
 from pipelines.warehouse.sqlmesh import project_models
 
@@ -25,9 +25,8 @@ def publish_serving(
         return None
     staging = warehouse.warehouse_dir.parent / STAGING
     models = project_models(project)
-    # The as-of reads of the served tables replay the models from bronze's versions: served too.
-    replayed = replay_sources(project, list(served_tables(models)))
-    return publish(warehouse, models, staging, progress, replayed)
+    # The as-of reads replay the models from bronze's versions: served too.
+    return publish(warehouse, models, staging, progress, replay_sources(project))
 
 
 def execute_publish(project: Project, progress: Callable[[str], None]) -> Published:

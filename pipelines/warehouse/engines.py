@@ -9,6 +9,7 @@ methods. `Warehouse.of(project)` picks the class by the gateway's connection typ
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,9 @@ from typing import Any, ClassVar
 from pipelines.config import ConfigError, Project
 from pipelines.warehouse import ops_tables
 from pipelines.warehouse.readers import Reader
+
+# The connections held by Warehouse.reusing(), per thread, by warehouse.
+_HELD = threading.local()
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -133,9 +137,34 @@ class Warehouse(ABC):
     def _cursor(self, connection: Any) -> Any:
         """What runs statements on a connection of connect()."""
 
+    @contextmanager
+    def reusing(self) -> Iterator[None]:
+        """Inside the block, this thread's reads through fetch() share one connection: opening
+        a DuckDB file costs tens of milliseconds, and a run counts the rows of dozens of
+        tables. For reads: what execute() writes is committed when the block ends."""
+        held = _HELD.__dict__.setdefault("connections", {})
+        if self.display in held:
+            yield
+            return
+        with self.connect() as con:
+            held[self.display] = con
+            try:
+                yield
+            finally:
+                del held[self.display]
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        held = getattr(_HELD, "connections", {}).get(self.display)
+        if held is not None:
+            yield held
+            return
+        with self.connect() as con:
+            yield con
+
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
         """(column names, rows) of one query; `?` marks parameters."""
-        with self.connect() as con:
+        with self._connection() as con:
             cursor = self._cursor(con)
             # Without parameters psycopg takes the text as is (a LIKE 'x%' stays a literal).
             text = sql.replace("?", self.paramstyle) if params else sql
@@ -144,7 +173,7 @@ class Warehouse(ABC):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """One statement, committed; `?` marks parameters."""
-        with self.connect() as con:
+        with self._connection() as con:
             text = sql.replace("?", self.paramstyle) if params else sql
             self._cursor(con).execute(text, list(params) or None)
 

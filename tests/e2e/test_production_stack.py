@@ -60,13 +60,17 @@ def test_raw_objects_in_s3_are_partitioned_and_readable_with_pyarrow(demos) -> N
     assert table.num_rows == DEMO_BARS
 
 
-def test_reader_role_can_read_silver_and_gold_and_nothing_else(demos) -> None:
+def test_reader_role_can_read_and_do_nothing_else(demos) -> None:
     project = demos["postgres"]
     with psycopg.connect(project.pg_dsn("reader"), autocommit=True) as conn:
         assert conn.execute("SELECT COUNT(*) FROM gold.daily_features").fetchone()[0] == DEMO_BARS
         assert conn.execute("SELECT COUNT(*) FROM silver.bars_daily").fetchone()[0] == DEMO_BARS
+        # Bronze's versions: what the as-of reads replay.
+        versions = "SELECT COUNT(*) FROM bronze.bar_versions WHERE interval = '1d'"
+        assert conn.execute(versions).fetchone()[0] == DEMO_BARS
         refused = [
-            "SELECT COUNT(*) FROM bronze.bars",
+            "INSERT INTO bronze.bars (ticker) VALUES ('X')",
+            "DELETE FROM bronze.bar_versions",
             "INSERT INTO silver.bars_daily_clean (ticker, session_date) VALUES ('X', '2020-01-02')",
             "UPDATE silver.bars_daily_clean SET close = 0",
             "DELETE FROM silver.bars_daily_clean",
