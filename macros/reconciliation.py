@@ -39,6 +39,18 @@ def reconcile_setting(
 
 
 @macro()
+def reconciled(evaluator: MacroEvaluator, interval: exp.Expression) -> exp.Expression:
+    """TRUE when config.yaml's `reconciliation` names secondaries for the interval, else FALSE:
+    a literal, so an engine prunes the comparison of an interval nobody reconciles before
+    reading anything (on Spark, bronze is views over the raw store)."""
+    return (
+        exp.true()
+        if setting(evaluator.var("reconciliation"), interval.name, "policy")
+        else exp.false()
+    )
+
+
+@macro()
 def reconcile_reason(evaluator: MacroEvaluator, code: exp.Expression) -> exp.Expression:
     """A reason code of silver.reconciliation, checked against the list."""
     if code.name not in CODES:

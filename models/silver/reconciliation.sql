@@ -16,36 +16,37 @@ MODEL (
 WITH secondary_bars AS (
   -- Each side's usable bars of the interval and of the days before it (the bar before each),
   -- as traded (macros/bars.py): an impossible bar is no evidence, so it counts as missing.
+  -- An interval nobody reconciles reads nothing (@reconciled: a literal the engine prunes by).
   SELECT '1d' AS bar_interval, b.*
   FROM @as_traded_bars('1d', bronze.secondary_bars, 10) AS b
-  WHERE @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
+  WHERE @reconciled('1d') AND @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
   UNION ALL
   SELECT '1m' AS bar_interval, b.*
   FROM @as_traded_bars('1m', bronze.secondary_bars, 4) AS b
-  WHERE @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
+  WHERE @reconciled('1m') AND @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
 ), touched AS (
   SELECT DISTINCT ticker FROM secondary_bars
 ), primary_bars AS (
   -- Only the tickers a secondary answered for: nothing to read without one.
   SELECT '1d' AS bar_interval, b.*
   FROM @as_traded_bars('1d', bronze.bars, 10) AS b
-  WHERE @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
+  WHERE @reconciled('1d') AND @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
     AND b.ticker IN (SELECT ticker FROM touched)
   UNION ALL
   SELECT '1m' AS bar_interval, b.*
   FROM @as_traded_bars('1m', bronze.bars, 4) AS b
-  WHERE @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
+  WHERE @reconciled('1m') AND @price_problem(b.open, b.high, b.low, b.close, b.volume) IS NULL
     AND b.ticker IN (SELECT ticker FROM touched)
 ), spans AS (
   -- Where a side's silence means something: its first to its last bar of the ticker, ever.
   SELECT ticker, interval AS bar_interval, source, MIN(ts) AS first_ts, MAX(ts) AS last_ts, FALSE AS is_primary
   FROM bronze.secondary_bars
-  WHERE ticker IN (SELECT ticker FROM touched)
+  WHERE (@reconciled('1d') OR @reconciled('1m')) AND ticker IN (SELECT ticker FROM touched)
   GROUP BY ticker, interval, source
   UNION ALL
   SELECT ticker, interval AS bar_interval, MAX(source) AS source, MIN(ts) AS first_ts, MAX(ts) AS last_ts, TRUE AS is_primary
   FROM bronze.bars
-  WHERE ticker IN (SELECT ticker FROM touched)
+  WHERE (@reconciled('1d') OR @reconciled('1m')) AND ticker IN (SELECT ticker FROM touched)
   GROUP BY ticker, interval
 ), compared AS (
   -- The keys compared: a primary bar within a secondary's span, a secondary's bar within the

@@ -91,10 +91,10 @@ def missing_inputs(context: Context) -> list[str]:
 def repaired_before(context: Context, since: date) -> date | None:
     """The first session before `since` that a repair found since then reaches back to."""
     found = context.fetchdf(
-        f"SELECT MIN(session_date) AS first FROM {REPAIRS} "
+        f"SELECT MIN(session_date) AS first_session FROM {REPAIRS} "
         f"WHERE detected_on >= '{since.isoformat()}' AND session_date < '{since.isoformat()}'"
     )
-    first = found["first"].iloc[0] if len(found) else None
+    first = found["first_session"].iloc[0] if len(found) else None
     return None if first is None or pd.isna(first) else pd.Timestamp(first).date()
 
 
